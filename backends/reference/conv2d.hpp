@@ -1,0 +1,64 @@
+#pragma once
+// Reference Conv2d: direct seven-loop convolution (contract in ctnn/layers/conv2d.hpp).
+#include "backends/reference/context.hpp"
+#include "ctnn/layers/conv2d.hpp"
+
+namespace ctnn {
+
+template <int Ci, int Co, int K, int S, int P, bool B, class In>
+struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, reference> {
+  using Out = typename Conv2d<Ci, Co, K, S, P, B>::template output_shape<In>;
+  HostTensor y, dx;
+  Bound p;
+  int n = 0;
+
+  void setup(Context<reference>&, int batch, const HostTensor&, Bound b, Links) {
+    n = batch, p = b;
+    y.resize(n, Co, Out::h, Out::w);
+    dx.resize(n, Ci, In::h, In::w);
+  }
+  const HostTensor& output() const { return y; }
+
+  // Visits every (output, weight, input) triple of the correlation once.
+  template <class F>
+  void each(F&& f) const {
+    for (int b = 0; b < n; ++b)
+      for (int o = 0; o < Co; ++o)
+        for (int i = 0; i < Out::h; ++i)
+          for (int j = 0; j < Out::w; ++j)
+            for (int c = 0; c < Ci; ++c)
+              for (int u = 0; u < K; ++u)
+                for (int v = 0; v < K; ++v) {
+                  const int yi = i * S + u - P, xj = j * S + v - P;
+                  if (yi < 0 || yi >= In::h || xj < 0 || xj >= In::w) continue;
+                  f(((std::size_t(b) * Co + o) * Out::h + i) * Out::w + j, ((std::size_t(o) * Ci + c) * K + u) * K + v,
+                    ((std::size_t(b) * Ci + c) * In::h + yi) * In::w + xj);
+                }
+  }
+
+  const HostTensor& forward(Context<reference>&, const HostTensor& x) {
+    for (int b = 0; b < n; ++b)
+      for (int o = 0; o < Co; ++o)
+        std::fill_n(y.ptr() + (std::size_t(b) * Co + o) * Out::h * Out::w, Out::h * Out::w, B ? p.value[1][o] : 0.f);
+    each([&](std::size_t yo, std::size_t wo, std::size_t xo) { y.data[yo] += p.value[0][wo] * x.data[xo]; });
+    return y;
+  }
+
+  const HostTensor& backward(Context<reference>&, const HostTensor& x, const HostTensor& dy, bool need_dx) {
+    std::fill_n(p.grad[0], std::size_t(Co) * Ci * K * K, 0.f);
+    if (need_dx) std::fill(dx.data.begin(), dx.data.end(), 0.f);
+    each([&](std::size_t yo, std::size_t wo, std::size_t xo) {
+      p.grad[0][wo] += dy.data[yo] * x.data[xo];
+      if (need_dx) dx.data[xo] += dy.data[yo] * p.value[0][wo];
+    });
+    if constexpr (B) {
+      std::fill_n(p.grad[1], Co, 0.f);
+      for (int b = 0; b < n; ++b)
+        for (int o = 0; o < Co; ++o)
+          for (int k = 0; k < Out::h * Out::w; ++k) p.grad[1][o] += dy.data[(std::size_t(b) * Co + o) * Out::h * Out::w + k];
+    }
+    return dx;
+  }
+};
+
+}  // namespace ctnn

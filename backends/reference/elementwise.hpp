@@ -1,0 +1,87 @@
+#pragma once
+// Reference ReLU, Sigmoid, Dropout and Flatten (contracts in ctnn/layers/activation.hpp,
+// dropout.hpp, flatten.hpp).
+#include <cmath>
+
+#include "backends/reference/context.hpp"
+#include "ctnn/layers/activation.hpp"
+#include "ctnn/layers/dropout.hpp"
+#include "ctnn/layers/flatten.hpp"
+
+namespace ctnn {
+
+/// Shared shell of the shape-preserving layers: Derived supplies fwd(x) → y and bwd(x, y, dy) → dx
+/// per element.
+template <class Derived, class In>
+struct ElementwiseRef {
+  HostTensor y, dx;
+  void setup(Context<reference>&, int batch, const HostTensor&, Bound, Links) {
+    y.resize(batch, In::c, In::h, In::w);
+    dx = y;
+  }
+  const HostTensor& output() const { return y; }
+  const HostTensor& forward(Context<reference>& ctx, const HostTensor& x) {
+    auto& d = static_cast<Derived&>(*this);
+    d.begin(ctx);
+    for (std::size_t i = 0; i < x.size(); ++i) y.data[i] = d.fwd(x.data[i], i);
+    return y;
+  }
+  const HostTensor& backward(Context<reference>&, const HostTensor& x, const HostTensor& dy, bool need_dx) {
+    auto& d = static_cast<Derived&>(*this);
+    if (need_dx)
+      for (std::size_t i = 0; i < x.size(); ++i) dx.data[i] = d.bwd(x.data[i], y.data[i], dy.data[i], i);
+    return dx;
+  }
+  void begin(Context<reference>&) {}
+};
+
+template <class In>
+struct Impl<ReLU, In, reference> : ElementwiseRef<Impl<ReLU, In, reference>, In> {
+  float fwd(float x, std::size_t) const { return x > 0 ? x : 0.f; }
+  float bwd(float x, float, float dy, std::size_t) const { return x > 0 ? dy : 0.f; }
+};
+
+template <class In>
+struct Impl<Sigmoid, In, reference> : ElementwiseRef<Impl<Sigmoid, In, reference>, In> {
+  float fwd(float x, std::size_t) const { return 1.f / (1.f + std::exp(-x)); }
+  float bwd(float, float y, float dy, std::size_t) const { return dy * y * (1.f - y); }
+};
+
+template <class In>
+struct Impl<Flatten, In, reference> : ElementwiseRef<Impl<Flatten, In, reference>, In> {
+  void setup(Context<reference>&, int batch, const HostTensor&, Bound, Links) {
+    this->y.resize(batch, int(In::size), 1, 1);
+    this->dx.resize(batch, In::c, In::h, In::w);
+  }
+  float fwd(float x, std::size_t) const { return x; }
+  float bwd(float, float, float dy, std::size_t) const { return dy; }
+};
+
+/// Dropout mask bit for element i: a pure function of (seed, step, layer, i) — see ctnn::mix64 —
+/// shared by every CPU backend so they draw the same masks.
+inline bool dropout_keep(std::uint64_t stream, std::size_t i, float p) {
+  return float(mix64(stream ^ (std::uint64_t(i) * 0x2545F4914F6CDD1Dull)) >> 40) * (1.f / 16777216.f) >= p;
+}
+inline std::uint64_t dropout_stream(std::uint64_t seed, std::uint64_t step, int layer) {
+  return mix64(mix64(seed) ^ mix64(step * 1315423911ull + std::uint64_t(layer)));
+}
+
+template <float P, class In>
+struct Impl<DropoutP<P>, In, reference> : ElementwiseRef<Impl<DropoutP<P>, In, reference>, In> {
+  std::uint64_t stream = 0;
+  float p = P, scale = 1.f;
+  int layer = 0;
+  void setup(Context<reference>& ctx, int batch, const HostTensor& x, Bound b, Links l) {
+    ElementwiseRef<Impl, In>::setup(ctx, batch, x, b, l);
+    layer = l.index;
+  }
+  void begin(Context<reference>& ctx) {
+    p = ctx.training ? (ctx.dropout_override >= 0 ? ctx.dropout_override : P) : 0.f;
+    scale = 1.f / (1.f - p);
+    stream = dropout_stream(ctx.seed, ctx.step, layer);
+  }
+  float fwd(float x, std::size_t i) const { return p > 0 && !dropout_keep(stream, i, p) ? 0.f : x * scale; }
+  float bwd(float, float, float dy, std::size_t i) const { return p > 0 && !dropout_keep(stream, i, p) ? 0.f : dy * scale; }
+};
+
+}  // namespace ctnn

@@ -1,0 +1,59 @@
+#pragma once
+// The contract between Model and a backend.
+//
+// A backend is a tag type (ctnn::reference, ctnn::cpu, ctnn::cuda). For each tag it provides
+//   Context<Backend>            engine/stream handles, train/eval mode, RNG seed, precision, and
+//                               the activation type `Context<B>::Act`, plus upload/download of
+//                               host NCHW float data;
+//   Impl<Layer, In, Backend>    for every layer description: how its forward/backward contract runs.
+// Every Impl has the same four members:
+//   void setup(Context&, int batch, const Act& x, Bound p, Links l)  build for a batch size
+//                                                   (x: the input as it will arrive, e.g. its layout)
+//   const Act& forward(Context&, const Act& x)       output owned by the Impl
+//   const Act& backward(Context&, const Act& x, const Act& dy, bool need_dx)
+//                                                   overwrites its parameter gradients; returns dx
+//                                                   (meaningful only when need_dx)
+// Bound gives the layer's tensors in the order of Layer::params<In>() as pointers into Model's
+// arenas (grad is null for buffers). Links tells a layer about its neighbours so a backend can
+// fuse (BatchNorm followed by ReLU runs as one oneDNN primitive; the ReLU then passes through).
+#include <array>
+#include <cstdint>
+
+namespace ctnn {
+
+/// Backend tags.
+struct reference {};  ///< plain C++ loops: the test oracle, and what runs without oneDNN
+struct cpu {};        ///< oneDNN primitives (backends/onednn)
+struct cuda {};       ///< cuDNN / cuBLAS / own kernels (backends/cuda)
+
+enum class Precision { f32, bf16 };
+
+template <class Backend>
+struct Context;  // specialised per backend
+
+template <class Layer, class In, class Backend>
+struct Impl;  // specialised per layer and backend
+
+/// A layer's tensors inside Model's arenas, in Layer::params<In>() order.
+struct Bound {
+  std::array<float*, 4> value{};
+  std::array<float*, 4> grad{};  ///< null for buffers
+};
+
+/// What a layer knows about its neighbours (decided at compile time by Model).
+struct Links {
+  bool fuse_next_relu = false;   ///< this layer also applies the following ReLU
+  bool fused_into_prev = false;  ///< this ReLU was applied by the previous layer: pass through
+  int index = 0;                 ///< position in the net (seeds per-layer randomness)
+};
+
+/// splitmix64: a tiny, well-mixed hash used for counter-based randomness (dropout masks,
+/// shuffles) so results depend only on (seed, step, layer, element), not on thread timing.
+constexpr std::uint64_t mix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace ctnn

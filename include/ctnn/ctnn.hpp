@@ -1,0 +1,15 @@
+#pragma once
+// ctnn umbrella header: layers, Sequential, Model, loss, optimizers and the backends this build
+// has (CTNN_WITH_ONEDNN / CTNN_WITH_CUDA are defined by the CMake target ctnn::ctnn).
+#include "ctnn/layers.hpp"
+#include "ctnn/loss.hpp"
+#include "ctnn/model.hpp"
+#include "ctnn/optim/adam.hpp"
+#include "ctnn/optim/schedule.hpp"
+#include "ctnn/optim/sgd.hpp"
+#include "ctnn/sequential.hpp"
+#include "ctnn/summary.hpp"
+#include "backends/reference/all.hpp"
+#if CTNN_WITH_ONEDNN
+#include "backends/onednn/all.hpp"
+#endif

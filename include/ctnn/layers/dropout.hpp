@@ -1,0 +1,19 @@
+#pragma once
+// Dropout (Srivastava et al. 2014), "inverted" as in torch.nn.Dropout: in training each value is
+// zeroed with probability p and the survivors are scaled by 1/(1−p), so evaluation is the identity.
+//   DropoutP<0.3f> for another p; Dropout = DropoutP<0.5f> (PyTorch's default).
+// Backward: dx = dy · mask/(1−p) with the mask of the forward pass.
+#include "ctnn/layers/activation.hpp"
+
+namespace ctnn {
+
+template <float P>
+struct DropoutP : ShapePreserving {
+  static_assert(P >= 0.f && P < 1.f, "Dropout: p must be in [0, 1)");
+  static constexpr const char* name = "Dropout";
+  static constexpr float p = P;
+};
+
+using Dropout = DropoutP<0.5f>;
+
+}  // namespace ctnn

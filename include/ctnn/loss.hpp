@@ -1,0 +1,53 @@
+#pragma once
+// CrossEntropyLoss: torch.nn.CrossEntropyLoss with mean reduction, on logits (not probabilities).
+//   loss = 1/N Σ_n [ logsumexp(z_n) − z_n[t_n] ],   dz_n = (softmax(z_n) − onehot(t_n)) / N
+// log-softmax is computed as z − max(z) − log Σ exp(z − max(z)), stable for any magnitude.
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "ctnn/error.hpp"
+
+namespace ctnn {
+
+struct LossResult {
+  double loss = 0;   ///< mean over the batch, nats
+  int correct = 0;   ///< rows whose arg-max equals the target
+};
+
+struct CrossEntropyLoss {
+  /// logits: n × classes; target: n class indices; dlogits (optional, n × classes) receives
+  /// d(loss)/d(logits). Throws ctnn::Error on a target outside [0, classes) or a NaN/Inf loss.
+  LossResult operator()(std::span<const float> logits, std::span<const std::int32_t> target, int classes,
+                        std::span<float> dlogits = {}) const {
+    const int n = int(target.size());
+    if (n == 0 || logits.size() != std::size_t(n) * classes)
+      throw Error("CrossEntropyLoss: " + std::to_string(logits.size()) + " logits for " + std::to_string(n) +
+                  " targets and " + std::to_string(classes) + " classes");
+    LossResult r;
+    for (int b = 0; b < n; ++b) {
+      const float* z = &logits[std::size_t(b) * classes];
+      const int t = target[b];
+      if (t < 0 || t >= classes)
+        throw Error("CrossEntropyLoss: target " + std::to_string(t) + " of sample " + std::to_string(b) +
+                    " outside [0, " + std::to_string(classes) + ")");
+      int arg = 0;
+      for (int k = 1; k < classes; ++k)
+        if (z[k] > z[arg]) arg = k;
+      double sum = 0;
+      for (int k = 0; k < classes; ++k) sum += std::exp(double(z[k]) - z[arg]);
+      const double lse = z[arg] + std::log(sum);
+      r.loss += lse - z[t];
+      r.correct += arg == t;
+      if (!dlogits.empty())
+        for (int k = 0; k < classes; ++k)
+          dlogits[std::size_t(b) * classes + k] = float((std::exp(double(z[k]) - lse) - (k == t)) / n);
+    }
+    r.loss /= n;
+    if (!std::isfinite(r.loss)) throw Error("CrossEntropyLoss: loss is " + std::to_string(r.loss) + " (NaN or Inf)");
+    return r;
+  }
+};
+
+}  // namespace ctnn

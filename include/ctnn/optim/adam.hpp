@@ -1,0 +1,35 @@
+#pragma once
+// Adam (Kingma & Ba 2015) exactly as torch.optim.Adam (amsgrad off):
+//   g ← g + weight_decay·p;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+//   p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps)
+#include <cmath>
+#include <span>
+#include <vector>
+
+namespace ctnn {
+
+struct Adam {
+  float lr, beta1, beta2, eps, weight_decay;
+  long long t = 0;               ///< steps taken (checkpointed)
+  std::vector<float> exp_avg, exp_avg_sq;
+
+  explicit Adam(float lr_ = 1e-3f, float beta1_ = 0.9f, float beta2_ = 0.999f, float eps_ = 1e-8f,
+                float weight_decay_ = 0.f)
+      : lr(lr_), beta1(beta1_), beta2(beta2_), eps(eps_), weight_decay(weight_decay_) {}
+
+  void step(std::span<float> params, std::span<const float> grads) {
+    const std::size_t n = params.size();
+    if (exp_avg.empty()) exp_avg.assign(n, 0.f), exp_avg_sq.assign(n, 0.f);
+    ++t;
+    const double bc1 = 1 - std::pow(double(beta1), double(t)), bc2 = 1 - std::pow(double(beta2), double(t));
+    const float step_size = float(lr / bc1), rbc2 = float(1 / std::sqrt(bc2));
+    for (std::size_t i = 0; i < n; ++i) {
+      const float g = grads[i] + weight_decay * params[i];
+      exp_avg[i] = beta1 * exp_avg[i] + (1 - beta1) * g;
+      exp_avg_sq[i] = beta2 * exp_avg_sq[i] + (1 - beta2) * g * g;
+      params[i] -= step_size * exp_avg[i] / (std::sqrt(exp_avg_sq[i]) * rbc2 + eps);
+    }
+  }
+};
+
+}  // namespace ctnn

@@ -1,0 +1,44 @@
+#pragma once
+// SGD with momentum, dampening, Nesterov and weight decay — torch.optim.SGD's update rule
+// (Sutskever et al. 2013 in PyTorch's formulation):
+//   g ← g + weight_decay·p
+//   b ← g on the first step, else momentum·b + (1 − dampening)·g
+//   g ← g + momentum·b if nesterov, else b            (only when momentum ≠ 0)
+//   p ← p − lr·g
+// Works on Model's flat parameter and gradient arenas: one loop for the whole net.
+#include <span>
+#include <vector>
+
+#include "ctnn/error.hpp"
+
+namespace ctnn {
+
+struct SGD {
+  float lr, momentum, dampening, weight_decay;
+  bool nesterov;
+  std::vector<float> momentum_buffer;  ///< empty until the first step (checkpointed)
+
+  explicit SGD(float lr_, float momentum_ = 0.f, float dampening_ = 0.f, float weight_decay_ = 0.f,
+               bool nesterov_ = false)
+      : lr(lr_), momentum(momentum_), dampening(dampening_), weight_decay(weight_decay_), nesterov(nesterov_) {
+    if (nesterov && (momentum <= 0 || dampening != 0))
+      throw Error("SGD: nesterov needs momentum > 0 and dampening = 0 (as in PyTorch)");
+  }
+
+  void step(std::span<float> params, std::span<const float> grads) {
+    const std::size_t n = params.size();
+    const bool first = momentum_buffer.empty();
+    if (momentum != 0 && first) momentum_buffer.resize(n);
+    float* buf = momentum_buffer.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      float g = grads[i] + weight_decay * params[i];
+      if (momentum != 0) {
+        buf[i] = first ? g : momentum * buf[i] + (1 - dampening) * g;
+        g = nesterov ? g + momentum * buf[i] : buf[i];
+      }
+      params[i] -= lr * g;
+    }
+  }
+};
+
+}  // namespace ctnn
