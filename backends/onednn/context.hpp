@@ -1,0 +1,155 @@
+#pragma once
+// The oneDNN CPU backend (ctnn::cpu): every layer runs as oneDNN 2.6 primitives.
+//
+// Layout policy (see PERF-NOTES): convolutions and inner products are created with
+// format_tag::any, so oneDNN picks its blocked layouts (nChw16c for f32, nhwc for bf16 on AMX);
+// batch norm, ReLU and pooling take whatever layout arrives, so activations flow from layer to
+// layer without reorders. Only the network's input and output are plain NCHW float32.
+// Primitives and activation buffers are created once per batch size (Model's workspace).
+#include <cstring>
+#include <span>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "ctnn/backend.hpp"
+#include "ctnn/error.hpp"
+
+namespace ctnn {
+
+namespace onednn {
+using dnnl::memory;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+/// True when the memory is dense and row-major in logical order, ignoring size-1 dimensions —
+/// then two such descriptors with the same element count and type hold the same bytes
+/// (N×C equals N×C×1×1 in nchw or nhwc).
+inline bool dense_rowmajor(const memory::desc& md) {
+  const auto& d = md.data;
+  if (d.format_kind != dnnl_blocked || d.format_desc.blocking.inner_nblks != 0) return false;
+  dnnl_dim_t expect = 1;
+  for (int i = d.ndims - 1; i >= 0; --i) {
+    if (d.dims[i] == 1) continue;
+    if (d.format_desc.blocking.strides[i] != expect || d.padded_dims[i] != d.dims[i]) return false;
+    expect *= d.dims[i];
+  }
+  return true;
+}
+inline bool same_bytes(const memory::desc& a, const memory::desc& b) {
+  return a.data_type() == b.data_type() && a.get_size() == b.get_size() && dense_rowmajor(a) && dense_rowmajor(b);
+}
+inline tag plain_tag(int ndims) { return ndims == 2 ? tag::nc : ndims == 4 ? tag::nchw : tag::x; }
+
+}  // namespace onednn
+
+template <>
+struct Context<cpu> {
+  using Act = dnnl::memory;
+  static constexpr bool fuses_batchnorm_relu = true;
+
+  explicit Context(Precision p = Precision::f32) : precision(p), engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
+  bool training = true;
+  Precision precision;
+  std::uint64_t seed = 0, step = 0;
+  float dropout_override = -1.f;
+  dnnl::engine engine;
+  dnnl::stream stream;
+
+  /// Data type of activations (weights are converted to it once per step; masters stay f32).
+  onednn::dt act_dt() const { return precision == Precision::bf16 ? onednn::dt::bf16 : onednn::dt::f32; }
+
+  void upload_shape(int n, int c, int h, int w, Act& a) const {
+    a = dnnl::memory({{n, c, h, w}, onednn::dt::f32, onednn::tag::nchw}, engine);
+  }
+  void upload(std::span<const float> x, int n, int c, int h, int w, Act& a) const {
+    if (!a || a.get_desc().get_size() != x.size_bytes()) upload_shape(n, c, h, w, a);
+    std::memcpy(a.get_data_handle(), x.data(), x.size_bytes());
+  }
+  /// Copies an activation out as plain NCHW float32, converting layout and type if needed.
+  void download(const Act& a, std::span<float> out) {
+    const auto md = a.get_desc();
+    const dnnl::memory::desc plain(md.dims(), onednn::dt::f32, onednn::plain_tag(md.data.ndims));
+    if (onednn::same_bytes(md, plain)) {
+      stream.wait();
+      std::memcpy(out.data(), a.get_data_handle(), out.size_bytes());
+      return;
+    }
+    dnnl::memory dst(plain, engine, out.data());
+    dnnl::reorder(a, dst).execute(stream, const_cast<Act&>(a), dst);
+    stream.wait();
+  }
+};
+
+namespace onednn {
+
+/// Presents an activation in the descriptor a primitive wants: the memory itself when it already
+/// matches, a zero-copy view when both hold the same bytes, else a reorder into a buffer owned
+/// here. The reorder primitive and buffer are built on first use and reused every step.
+class Relayout {
+ public:
+  const memory& operator()(Context<cpu>& ctx, const memory& in, const memory::desc& want) {
+    const memory& m = reshaped(ctx, in, want);
+    const auto have = m.get_desc();
+    if (have == want) return m;
+    if (same_bytes(have, want)) {
+      if (!view_ || view_.get_data_handle() != m.get_data_handle() || view_.get_desc() != want)
+        view_ = memory(want, ctx.engine, m.get_data_handle());
+      return view_;
+    }
+    if (!buf_ || buf_.get_desc() != want) buf_ = memory(want, ctx.engine), reorder_ = {};
+    if (!reorder_ || from_ != have) reorder_ = dnnl::reorder(m, buf_), from_ = have;
+    reorder_.execute(ctx.stream, const_cast<memory&>(m), buf_);
+    return buf_;
+  }
+
+ private:
+  // N×C×1×1 and N×C are the same values: give a plain source the wanted dims before converting.
+  const memory& reshaped(Context<cpu>& ctx, const memory& m, const memory::desc& want) {
+    const auto have = m.get_desc();
+    if (have.dims() == want.dims()) return m;
+    if (!dense_rowmajor(have) || have.get_size() / dnnl::memory::data_type_size(have.data_type()) !=
+                                     want.get_size() / dnnl::memory::data_type_size(want.data_type()))
+      throw Error("oneDNN backend: cannot present an activation in another shape (internal layout error)");
+    const memory::desc plain(want.dims(), have.data_type(), plain_tag(int(want.dims().size())));
+    if (!reshape_ || reshape_.get_data_handle() != m.get_data_handle() || reshape_.get_desc() != plain)
+      reshape_ = memory(plain, ctx.engine, m.get_data_handle());
+    return reshape_;
+  }
+  memory reshape_, view_, buf_;
+  memory::desc from_;
+  dnnl::reorder reorder_;
+};
+
+/// A parameter tensor kept in PyTorch layout and f32 (the arena), mirrored into the layout and
+/// type a primitive wants. `sync()` converts once per call (weights change every step).
+class Mirror {
+ public:
+  void bind(Context<cpu>& ctx, float* user, const memory::desc& user_md, const memory::desc& want) {
+    user_ = memory(user_md, ctx.engine, user);
+    if (want == user_md) {
+      mem_ = user_, reorder_ = back_ = {};
+    } else {
+      mem_ = memory(want, ctx.engine);
+      reorder_ = dnnl::reorder(user_, mem_);
+      back_ = dnnl::reorder(mem_, user_);
+    }
+  }
+  /// Arena → primitive layout (forward weights).
+  memory& sync(Context<cpu>& ctx) {
+    if (reorder_) reorder_.execute(ctx.stream, user_, mem_);
+    return mem_;
+  }
+  /// Primitive layout → arena (weight gradients).
+  void write_back(Context<cpu>& ctx) {
+    if (back_) back_.execute(ctx.stream, mem_, user_);
+  }
+  memory& get() { return mem_; }
+  memory& user() { return user_; }
+
+ private:
+  memory user_, mem_;
+  dnnl::reorder reorder_, back_;
+};
+
+}  // namespace onednn
+}  // namespace ctnn

@@ -1,0 +1,85 @@
+#pragma once
+// oneDNN Conv2d: convolution_forward / backward_data / backward_weights with format_tag::any.
+// Weights live in the arena as OIHW f32 and are reordered to the primitive's layout (and to bf16)
+// once per forward; weight gradients come back to the arena's OIHW f32 after backward.
+#include "backends/onednn/context.hpp"
+#include "ctnn/layers/conv2d.hpp"
+
+namespace ctnn {
+
+template <int Ci, int Co, int K, int S, int P, bool B, class In>
+struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cpu> {
+  using Out = typename Conv2d<Ci, Co, K, S, P, B>::template output_shape<In>;
+  using memory = dnnl::memory;
+  dnnl::convolution_forward fwd;
+  dnnl::convolution_backward_data bwd_data;
+  dnnl::convolution_backward_weights bwd_weights;
+  dnnl::convolution_forward::primitive_desc fwd_pd;
+  dnnl::convolution_backward_data::primitive_desc bwd_data_pd;
+  dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd;
+  onednn::Mirror weight_fwd, weight_bwd, dweight;
+  memory bias, dbias, y, dx;
+  onednn::Relayout src_fwd, src_bwd, dy_data, dy_weights;
+  memory::desc src_any, wei_any, dst_any, user_wei;
+  bool shared_weights = false;  // backward-data reads the forward's weight layout: no second reorder
+
+  void setup(Context<cpu>& ctx, int n, const memory&, Bound p, Links l) {
+    using namespace onednn;
+    const auto t = ctx.act_dt();
+    const memory::dims stride{S, S}, pad{P, P};
+    const memory::desc src({n, Ci, In::h, In::w}, t, tag::any), wei({Co, Ci, K, K}, t, tag::any),
+        bia({Co}, dt::f32, tag::x), dst({n, Co, Out::h, Out::w}, t, tag::any), dwei({Co, Ci, K, K}, dt::f32, tag::any);
+    src_any = src, wei_any = wei, dst_any = dst, user_wei = {{Co, Ci, K, K}, dt::f32, tag::oihw};
+    weight_ptr = p.value[0];
+    const auto algo = dnnl::algorithm::convolution_direct;
+    fwd_pd = {{dnnl::prop_kind::forward_training, algo, src, wei, B ? bia : memory::desc(), dst, stride, pad, pad},
+              ctx.engine};
+    fwd = dnnl::convolution_forward(fwd_pd);
+    bwd_weights_pd = {{algo, src, dwei, B ? bia : memory::desc(), dst, stride, pad, pad}, ctx.engine, fwd_pd};
+    bwd_weights = dnnl::convolution_backward_weights(bwd_weights_pd);
+    weight_fwd.bind(ctx, p.value[0], user_wei, fwd_pd.weights_desc());
+    dweight.bind(ctx, p.grad[0], user_wei, bwd_weights_pd.diff_weights_desc());
+    if constexpr (B) {
+      bias = memory(bia, ctx.engine, p.value[1]);
+      dbias = memory(bia, ctx.engine, p.grad[1]);
+    }
+    y = memory(fwd_pd.dst_desc(), ctx.engine);
+    if (l.index > 0) build_backward_data(ctx);  // the first layer's dx is rarely wanted: build on demand
+  }
+  float* weight_ptr = nullptr;
+  void build_backward_data(Context<cpu>& ctx) {
+    const memory::dims stride{S, S}, pad{P, P};
+    bwd_data_pd = {{dnnl::algorithm::convolution_direct, src_any, wei_any, dst_any, stride, pad, pad}, ctx.engine, fwd_pd};
+    bwd_data = dnnl::convolution_backward_data(bwd_data_pd);
+    shared_weights = bwd_data_pd.weights_desc() == fwd_pd.weights_desc();
+    if (!shared_weights) weight_bwd.bind(ctx, weight_ptr, user_wei, bwd_data_pd.weights_desc());
+    dx = memory(bwd_data_pd.diff_src_desc(), ctx.engine);
+  }
+  const memory& output() const { return y; }
+
+  const memory& forward(Context<cpu>& ctx, const memory& x) {
+    const memory& s = src_fwd(ctx, x, fwd_pd.src_desc());
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, weight_fwd.sync(ctx)}, {DNNL_ARG_DST, y}};
+    if constexpr (B) args.insert({DNNL_ARG_BIAS, bias});
+    fwd.execute(ctx.stream, args);
+    return y;
+  }
+
+  const memory& backward(Context<cpu>& ctx, const memory& x, const memory& dy, bool need_dx) {
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src_bwd(ctx, x, bwd_weights_pd.src_desc())},
+                                         {DNNL_ARG_DIFF_DST, dy_weights(ctx, dy, bwd_weights_pd.diff_dst_desc())},
+                                         {DNNL_ARG_DIFF_WEIGHTS, dweight.get()}};
+    if constexpr (B) args.insert({DNNL_ARG_DIFF_BIAS, dbias});
+    bwd_weights.execute(ctx.stream, args);
+    dweight.write_back(ctx);
+    if (need_dx) {
+      if (!bwd_data) build_backward_data(ctx);
+      bwd_data.execute(ctx.stream, {{DNNL_ARG_DIFF_DST, dy_data(ctx, dy, bwd_data_pd.diff_dst_desc())},
+                                    {DNNL_ARG_WEIGHTS, shared_weights ? weight_fwd.get() : weight_bwd.sync(ctx)},
+                                    {DNNL_ARG_DIFF_SRC, dx}});
+    }
+    return dx;
+  }
+};
+
+}  // namespace ctnn
