@@ -4,6 +4,7 @@
 #include "ctnn/layers.hpp"
 #include "ctnn/loss.hpp"
 #include "ctnn/model.hpp"
+#include "ctnn/models/alexnet_cifar.hpp"
 #include "ctnn/optim/adam.hpp"
 #include "ctnn/optim/schedule.hpp"
 #include "ctnn/optim/sgd.hpp"

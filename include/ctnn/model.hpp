@@ -49,6 +49,8 @@ class Model {
   using Act = typename Context<Backend>::Act;
 
  public:
+  using net_type = Net;
+  using backend = Backend;
   using input_shape = In;
   using output_shape = output_shape_t<Net, In>;
   static constexpr std::size_t num_parameters = parameter_count<Net, In>();

@@ -36,6 +36,22 @@ inline std::string with_commas(std::size_t v) {
   return s;
 }
 
+/// A one-line description of the architecture ("Conv2d[96,32,32]|BatchNorm2d[96,32,32]|...",
+/// layer names with output shapes): stored in checkpoints so that one net's checkpoint is
+/// refused by another, whatever compiler built either.
+template <class Net, class In>
+std::string architecture() {
+  using N = nodes_t<Net, In>;
+  std::string s;
+  [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+    ((s += (Is ? "|" : "") + std::string(std::tuple_element_t<Is, N>::layer::name) + "[" +
+           std::to_string(std::tuple_element_t<Is, N>::out::c) + "," + std::to_string(std::tuple_element_t<Is, N>::out::h) +
+           "," + std::to_string(std::tuple_element_t<Is, N>::out::w) + "]"),
+     ...);
+  }(std::make_index_sequence<std::tuple_size_v<N>>{});
+  return s;
+}
+
 /// The torchsummary-style table as a string (print it with std::cout << summary<Net, In>()).
 template <class Net, class In>
 std::string summary() {

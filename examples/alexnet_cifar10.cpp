@@ -1,0 +1,147 @@
+// alexnet_cifar10: trains the seed lab's AlexNet on CIFAR-10 and reproduces its results table.
+//
+//   alexnet_cifar10 --preset best                 # the lab's best row, 50 epochs
+//   alexnet_cifar10 --preset bn --epochs-scale 0.1 --limit-train 5000
+//   alexnet_cifar10 --summary                     # the torchsummary table, then exit
+//
+// Presets (each row adds one change to the previous, as in the lab):
+//   pure        conv-pool-ReLU and FC-ReLU only, 50 epochs, batch 128, SGD lr 0.001 momentum 0.9
+//   bn          + BatchNorm (BatchNorm2d momentum 0.9 as in the lab's printout)
+//   dropout     + Dropout(0.5) in the classifier: the full seed net
+//   augment     + random horizontal flip
+//   multibatch  + staged batches: 32 for 20 epochs, 128 for 20, 256 for 10
+//   best        + staged learning rates 0.05 / 0.005 / 0.0005 for those stages
+// The last line is always: final test_acc=<%> test_loss=<nats> epochs=<n> seconds=<s>
+#include <omp.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "ctnn/ctnn.hpp"
+#include "ctnn/data/cifar10.hpp"
+#include "ctnn/train/trainer.hpp"
+
+namespace fs = std::filesystem;
+using namespace ctnn;
+
+struct Args {
+  std::string data, preset = "best", out = "runs/alexnet", device = "cpu", precision = "f32";
+  double epochs_scale = 1.0;
+  std::size_t limit_train = 0, limit_test = 0;
+  std::uint64_t seed = 1;
+  int threads = int(std::thread::hardware_concurrency());
+  bool resume = false, summary = false;
+};
+
+/// Usage errors: printed without a stack trace, exit code 2.
+struct UsageError : Error {
+  using Error::Error;
+};
+
+std::vector<train::Stage> stages_for(const Args& a) {
+  std::vector<train::Stage> s;
+  if (a.preset == "multibatch") s = {{20, 32, 0.001f}, {20, 128, 0.001f}, {10, 256, 0.001f}};
+  else if (a.preset == "best") s = {{20, 32, 0.05f}, {20, 128, 0.005f}, {10, 256, 0.0005f}};
+  else s = {{50, 128, 0.001f}};
+  for (auto& st : s) st.epochs = std::max(1, int(std::lround(st.epochs * a.epochs_scale)));
+  return s;
+}
+
+template <class Net, class Backend>
+int train(const Args& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto data = data::Cifar10::load(a.data, a.limit_train, a.limit_test);
+  Model<Net, models::CifarImage, Backend> model(a.seed, a.precision == "bf16" ? Precision::bf16 : Precision::f32);
+  train::TrainerOptions o;
+  o.stages = stages_for(a);
+  o.seed = a.seed;
+  o.augment.hflip = a.preset == "augment" || a.preset == "multibatch" || a.preset == "best";
+  o.out = a.out;
+  o.resume = a.resume;
+  o.metadata = {{"preset", a.preset}, {"precision", a.precision}};
+  fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads, {}), {} train / {} test images from {}\n", a.preset,
+             a.device, a.threads, a.precision, data.train.size(), data.test.size(), a.data);
+  train::Trainer trainer(model, data, o);
+  const auto last = trainer.run();
+  std::vector<std::string> names(data::kCifar10Classes.begin(), data::kCifar10Classes.end());
+  fmt::print("{}", train::confusion_report(trainer.last_evaluation().confusion, names));
+  if (train::render_curves(a.out)) fmt::print("curves: {}\n", (fs::path(a.out) / "curves.png").string());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fmt::print("final test_acc={:.2f} test_loss={:.4f} epochs={} seconds={:.0f}\n", last.test_acc, last.test_loss,
+             last.epoch, secs);
+  return 0;
+}
+
+template <class Backend>
+int dispatch(const Args& a) {
+  if (a.preset == "pure") return train<models::AlexNetCifarPure, Backend>(a);
+  if (a.preset == "bn") return train<models::AlexNetCifarBNM<0.9f>, Backend>(a);
+  return train<models::AlexNetCifarM<0.9f>, Backend>(a);
+}
+
+std::string default_data_dir() {
+  for (const char* d : {"../shared/data/cifar10", "data/cifar-10-batches-bin"})
+    if (fs::exists(d)) return d;
+  return "data/cifar-10-batches-bin";
+}
+
+int main(int argc, char** argv) {
+  Args a;
+  a.data = default_data_dir();
+  CLI::App app{"Train the seed lab's AlexNet on CIFAR-10 with ctnn"};
+  app.add_option("--data", a.data, "folder with data_batch_1..5 and test_batch (.bin or .bin.gz)");
+  app.add_option("--preset", a.preset, "results-table row")
+      ->check(CLI::IsMember({"pure", "bn", "dropout", "augment", "multibatch", "best"}));
+  app.add_option("--epochs-scale", a.epochs_scale, "multiply every stage's epochs (rounded, >= 1 per stage)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--limit-train", a.limit_train, "use the first N training images (0 = all)");
+  app.add_option("--limit-test", a.limit_test, "use the first N test images (0 = all)");
+  app.add_option("--seed", a.seed, "seed for initialisation, shuffling, augmentation, dropout");
+  app.add_option("--out", a.out, "folder for metrics.csv, checkpoint.safetensors, curves.png");
+  app.add_flag("--resume", a.resume, "continue from <out>/checkpoint.safetensors");
+  app.add_option("--threads", a.threads, "CPU threads")->check(CLI::PositiveNumber);
+  app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--precision", a.precision, "f32 or bf16 (CPU: needs AVX512-BF16/AMX)")
+      ->check(CLI::IsMember({"f32", "bf16"}));
+  app.add_flag("--summary", a.summary, "print the torchsummary-style table and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << e.what() << "\n(run with --help for the options)\n";
+    return 2;
+  }
+  if (a.summary) {
+    if (a.preset == "pure") std::cout << summary<models::AlexNetCifarPure, models::CifarImage>();
+    else if (a.preset == "bn") std::cout << summary<models::AlexNetCifarBN, models::CifarImage>();
+    else std::cout << summary<models::AlexNetCifar, models::CifarImage>();
+    return 0;
+  }
+  try {
+    std::error_code ec;
+    fs::create_directories(a.out, ec);
+    const auto probe = fs::path(a.out) / ".write-test";
+    if (ec || !std::ofstream(probe)) throw UsageError("--out " + a.out + ": folder cannot be created or is not writable");
+    fs::remove(probe);
+    omp_set_num_threads(a.threads);
+    if (a.device == "cuda") {
+#if CTNN_WITH_CUDA
+      return dispatch<ctnn::cuda>(a);
+#else
+      throw UsageError("--device cuda: this build has no CUDA backend (configure with -DCTNN_WITH_CUDA=ON)");
+#endif
+    }
+#if CTNN_WITH_ONEDNN
+    return dispatch<ctnn::cpu>(a);
+#else
+    return dispatch<ctnn::reference>(a);
+#endif
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+}
