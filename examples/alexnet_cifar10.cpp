@@ -62,6 +62,7 @@ int train(const Args& a) {
   o.out = a.out;
   o.resume = a.resume;
   o.metadata = {{"preset", a.preset}, {"precision", a.precision}};
+  std::fflush(stdout);
   fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads, {}), {} train / {} test images from {}\n", a.preset,
              a.device, a.threads, a.precision, data.train.size(), data.test.size(), a.data);
   train::Trainer trainer(model, data, o);
