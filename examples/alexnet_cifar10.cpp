@@ -62,9 +62,9 @@ int train(const Args& a) {
   o.out = a.out;
   o.resume = a.resume;
   o.metadata = {{"preset", a.preset}, {"precision", a.precision}};
-  std::fflush(stdout);
   fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads, {}), {} train / {} test images from {}\n", a.preset,
              a.device, a.threads, a.precision, data.train.size(), data.test.size(), a.data);
+  std::fflush(stdout);  // the log of a background run shows at once what is running
   train::Trainer trainer(model, data, o);
   const auto last = trainer.run();
   std::vector<std::string> names(data::kCifar10Classes.begin(), data::kCifar10Classes.end());
