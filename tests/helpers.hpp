@@ -30,7 +30,11 @@
 #endif
 
 /// Backends every layer/model test is instantiated for (doctest TEST_CASE_TEMPLATE type list).
+#if CTNN_WITH_ONEDNN
+#define CTNN_TEST_BACKENDS ctnn::reference, ctnn::cpu
+#else
 #define CTNN_TEST_BACKENDS ctnn::reference
+#endif
 
 namespace ctnn_test {
 

@@ -49,8 +49,10 @@ namespace detail {
 
 template <bool Ok, class L, class In>
 struct next_shape { using type = typename L::template output_shape<In>; };
+// After a mismatch, continue as if the layer had received what it expected, so the layers
+// after it see plausible shapes and the compiler reports the first error only.
 template <class L, class In>
-struct next_shape<false, L, In> { using type = In; };  // stop cascading errors after the first one
+struct next_shape<false, L, In> { using type = typename L::template output_shape<typename L::template expected_input<In>>; };
 
 template <int I, class In, class... Ls>
 struct Fold {
