@@ -47,13 +47,33 @@ struct Context<cpu> {
   using Act = dnnl::memory;
   static constexpr bool fuses_batchnorm_relu = true;
 
-  explicit Context(Precision p = Precision::f32) : precision(p), engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
+  explicit Context(Precision p = Precision::f32) : precision(p), engine(dnnl::engine::kind::cpu, 0), stream(engine) {
+    if (p == Precision::bf16) require_bf16();
+  }
   bool training = true;
   Precision precision;
   std::uint64_t seed = 0, step = 0;
   float dropout_override = -1.f;
   dnnl::engine engine;
   dnnl::stream stream;
+
+  /// Fails early, and clearly, where oneDNN has no bf16 kernels (it needs AVX-512: emulated on
+  /// avx512_core, native with AVX512-BF16 or AMX) instead of at the first primitive.
+  void require_bf16() const {
+    using namespace onednn;
+    const memory::desc a({1, 16, 4, 4}, dt::bf16, tag::any), w({16, 16, 3, 3}, dt::bf16, tag::any);
+    try {
+      dnnl::convolution_forward::primitive_desc({dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                                 a, w, a, {1, 1}, {1, 1}, {1, 1}},
+                                                engine);
+    } catch (const dnnl::error&) {
+      throw Error("precision bf16: oneDNN " + std::to_string(dnnl::version()->major) + "." +
+                  std::to_string(dnnl::version()->minor) +
+                  " has no bf16 convolution on this CPU (it needs AVX-512; this one offers " +
+                  (dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx2 ? std::string("AVX2") : std::string("less")) +
+                  "). Use --precision f32.");
+    }
+  }
 
   /// Data type of activations (weights are converted to it once per step; masters stay f32).
   onednn::dt act_dt() const { return precision == Precision::bf16 ? onednn::dt::bf16 : onednn::dt::f32; }
