@@ -196,6 +196,8 @@ class Model {
     if (workspaces_.size() >= 4) workspaces_.erase(workspaces_.begin());
     auto ws = std::make_unique<Workspace>();
     ws->batch = n;
+    if constexpr (requires { ctx_.bind_arenas(params_, grads_, buffers_); })
+      ctx_.bind_arenas(params_, grads_, buffers_);  // a device backend mirrors the arenas (once)
     ctx_.upload_shape(n, In::c, In::h, In::w, ws->input);
     std::vector<Bound> bound(kLayers);
     std::size_t np = 0, nb = 0;

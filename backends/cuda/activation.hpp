@@ -1,0 +1,51 @@
+#pragma once
+// ReLU and Sigmoid with the backend's own element-wise kernels (contracts in ctnn/layers/activation.hpp).
+#include "backends/cuda/context.hpp"
+#include "backends/cuda/kernels.hpp"
+#include "ctnn/layers/activation.hpp"
+
+namespace ctnn {
+
+namespace gpu {
+
+/// Shared shell: Derived supplies static fwd(x, y, n, s) and bwd(x, y, dy, dx, n, s).
+template <class Derived, class In>
+struct Elementwise {
+  Tensor y, dx;
+  int index = 0;
+  void setup(Context<cuda>&, int n, const Tensor&, Bound, Links l) {
+    index = l.index;
+    y.resize(n, In::c, In::h, In::w), dx.resize(n, In::c, In::h, In::w);
+  }
+  const Tensor& output() const { return y; }
+  const Tensor& forward(Context<cuda>& ctx, const Tensor& x) {
+    ctx.forward_begins(index);
+    Derived::fwd(x.data, y.data, y.size(), ctx.stream());
+    return y;
+  }
+  const Tensor& backward(Context<cuda>& ctx, const Tensor& x, const Tensor& dy, bool need_dx) {
+    if (need_dx) Derived::bwd(x.data, y.data, dy.data, dx.data, dx.size(), ctx.stream());
+    ctx.backward_ends(index);
+    return dx;
+  }
+};
+
+}  // namespace gpu
+
+template <class In>
+struct Impl<ReLU, In, cuda> : gpu::Elementwise<Impl<ReLU, In, cuda>, In> {
+  static void fwd(const float* x, float* y, std::size_t n, cudaStream_t s) { gpu::kernels::relu_forward(x, y, n, s); }
+  static void bwd(const float* x, const float*, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
+    gpu::kernels::relu_backward(x, dy, dx, n, s);
+  }
+};
+
+template <class In>
+struct Impl<Sigmoid, In, cuda> : gpu::Elementwise<Impl<Sigmoid, In, cuda>, In> {
+  static void fwd(const float* x, float* y, std::size_t n, cudaStream_t s) { gpu::kernels::sigmoid_forward(x, y, n, s); }
+  static void bwd(const float*, const float* y, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
+    gpu::kernels::sigmoid_backward(y, dy, dx, n, s);
+  }
+};
+
+}  // namespace ctnn

@@ -1,0 +1,109 @@
+#pragma once
+// Conv2d on cuDNN (contract in ctnn/layers/conv2d.hpp). At setup, for this batch size, cuDNN
+// benchmarks its algorithms for the three passes (cudnnFind*: measured, not guessed) and the
+// fastest usable one is kept; the scratch memory they need is reserved once in the Context.
+// Bias is added with cudnnAddTensor and its gradient summed with cudnnConvolutionBackwardBias.
+#include <algorithm>
+#include <string>
+
+#include "backends/cuda/context.hpp"
+#include "backends/cuda/descriptors.hpp"
+#include "ctnn/layers/conv2d.hpp"
+
+namespace ctnn {
+
+namespace gpu {
+
+/// The first (= fastest) successful result that fits the scratch limit and, if asked, is deterministic.
+template <class Perf>
+Perf pick_algorithm(const Perf* results, int count, const Context<cuda>& ctx, const char* pass) {
+  for (int i = 0; i < count; ++i) {
+    const Perf& r = results[i];
+    if (r.status == CUDNN_STATUS_SUCCESS && r.memory <= kMaxScratchBytes &&
+        (!ctx.deterministic || r.determinism == CUDNN_DETERMINISTIC))
+      return r;
+  }
+  throw Error(std::string("cuda backend: Conv2d: cuDNN has no usable ") + pass + " algorithm" +
+              (ctx.deterministic ? " (deterministic = true)" : ""));
+}
+
+/// Keeps the math type the algorithm was measured with, except that FMA stays FMA when TF32 is off.
+inline void use_math(ConvDesc& c, cudnnMathType_t measured, const Context<cuda>& ctx) {
+  c.math_type(ctx.allow_tf32 ? measured : CUDNN_FMA_MATH);
+}
+
+}  // namespace gpu
+
+template <int Ci, int Co, int K, int S, int P, bool B, class In>
+struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cuda> {
+  using Out = typename Conv2d<Ci, Co, K, S, P, B>::template output_shape<In>;
+  static constexpr float one = 1.f, zero = 0.f;
+  gpu::Tensor y, dx;
+  gpu::TensorDesc xd, yd, bd;
+  gpu::FilterDesc wd;
+  gpu::ConvDesc fwd, bwd_data, bwd_filter;  // one each: the passes may want different math types
+  cudnnConvolutionFwdAlgo_t fwd_algo{};
+  cudnnConvolutionBwdDataAlgo_t data_algo{};
+  cudnnConvolutionBwdFilterAlgo_t filter_algo{};
+  float *w = nullptr, *dw = nullptr, *b = nullptr, *db = nullptr;
+  int index = 0;
+
+  void setup(Context<cuda>& ctx, int n, const gpu::Tensor&, Bound p, Links l) {
+    index = l.index;
+    w = ctx.device(p.value[0]), dw = ctx.device(p.grad[0]);
+    if constexpr (B) b = ctx.device(p.value[1]), db = ctx.device(p.grad[1]);
+    y.resize(n, Co, Out::h, Out::w);
+    dx.resize(n, Ci, In::h, In::w);
+    xd.set(n, Ci, In::h, In::w), yd.set(n, Co, Out::h, Out::w), bd.set(1, Co, 1, 1), wd.set(Co, Ci, K, K);
+    const cudnnMathType_t math = ctx.allow_tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+    fwd.set(P, S, math), bwd_data.set(P, S, math), bwd_filter.set(P, S, math);
+    const cudnnHandle_t h = ctx.dnn();
+    int got = 0;
+    std::size_t need = 0, bytes = 0;
+
+    cudnnConvolutionFwdAlgoPerf_t f[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    CTNN_CUDA_CHECK(cudnnFindConvolutionForwardAlgorithm(h, xd, wd, fwd, yd, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, f));
+    const auto fp = gpu::pick_algorithm(f, got, ctx, "forward");
+    fwd_algo = fp.algo, gpu::use_math(fwd, fp.mathType, ctx);
+    CTNN_CUDA_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, xd, wd, fwd, yd, fwd_algo, &bytes));
+    need = std::max(need, bytes);
+
+    cudnnConvolutionBwdDataAlgoPerf_t d[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    CTNN_CUDA_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, wd, yd, bwd_data, xd,
+                                                              CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, d));
+    const auto dp = gpu::pick_algorithm(d, got, ctx, "backward-data");
+    data_algo = dp.algo, gpu::use_math(bwd_data, dp.mathType, ctx);
+    CTNN_CUDA_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, wd, yd, bwd_data, xd, data_algo, &bytes));
+    need = std::max(need, bytes);
+
+    cudnnConvolutionBwdFilterAlgoPerf_t g[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    CTNN_CUDA_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, xd, yd, bwd_filter, wd,
+                                                                CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, g));
+    const auto gp = gpu::pick_algorithm(g, got, ctx, "backward-filter");
+    filter_algo = gp.algo, gpu::use_math(bwd_filter, gp.mathType, ctx);
+    CTNN_CUDA_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xd, yd, bwd_filter, wd, filter_algo, &bytes));
+    ctx.reserve_scratch(std::max(need, bytes));
+  }
+  const gpu::Tensor& output() const { return y; }
+
+  const gpu::Tensor& forward(Context<cuda>& ctx, const gpu::Tensor& x) {
+    ctx.forward_begins(index);
+    CTNN_CUDA_CHECK(cudnnConvolutionForward(ctx.dnn(), &one, xd, x.data, wd, w, fwd, fwd_algo, ctx.scratch(),
+                                            ctx.scratch_size(), &zero, yd, y.data));
+    if constexpr (B) CTNN_CUDA_CHECK(cudnnAddTensor(ctx.dnn(), &one, bd, b, &one, yd, y.data));
+    return y;
+  }
+
+  const gpu::Tensor& backward(Context<cuda>& ctx, const gpu::Tensor& x, const gpu::Tensor& dy, bool need_dx) {
+    if constexpr (B) CTNN_CUDA_CHECK(cudnnConvolutionBackwardBias(ctx.dnn(), &one, yd, dy.data, &zero, bd, db));
+    CTNN_CUDA_CHECK(cudnnConvolutionBackwardFilter(ctx.dnn(), &one, xd, x.data, yd, dy.data, bwd_filter, filter_algo,
+                                                   ctx.scratch(), ctx.scratch_size(), &zero, wd, dw));
+    if (need_dx)
+      CTNN_CUDA_CHECK(cudnnConvolutionBackwardData(ctx.dnn(), &one, wd, w, yd, dy.data, bwd_data, data_algo,
+                                                   ctx.scratch(), ctx.scratch_size(), &zero, xd, dx.data));
+    ctx.backward_ends(index);
+    return dx;
+  }
+};
+
+}  // namespace ctnn

@@ -1,0 +1,111 @@
+// Element-wise kernels: ReLU, Sigmoid, Dropout, BatchNorm's evaluation-mode helpers, horizontal flip.
+#include <cstdint>
+
+#include "backends/cuda/kernels/common.cuh"
+#include "ctnn/backend.hpp"
+
+namespace ctnn::gpu::kernels {
+namespace {
+
+using detail::blocks_for;
+using detail::kThreads;
+
+// ctnn::mix64 is a host constexpr function; this copy runs on the device. The static_asserts
+// keep the two equal, so the dropout masks equal the reference backend's bit for bit.
+__host__ __device__ constexpr std::uint64_t mix64_device(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+static_assert(mix64_device(0) == ctnn::mix64(0) && mix64_device(0x123456789ABCDEFull) == ctnn::mix64(0x123456789ABCDEFull));
+
+// dropout_keep of backends/reference/elementwise.hpp: the top 24 bits as a uniform in [0, 1).
+__device__ bool keep(std::uint64_t key, std::size_t i, float p) {
+  return float(mix64_device(key ^ (std::uint64_t(i) * 0x2545F4914F6CDD1Dull)) >> 40) * (1.f / 16777216.f) >= p;
+}
+
+__global__ void relu_fwd(const float* x, float* y, std::size_t n) {
+  CTNN_GRID_LOOP(i, n) y[i] = x[i] > 0.f ? x[i] : 0.f;
+}
+__global__ void relu_bwd(const float* x, const float* dy, float* dx, std::size_t n) {
+  CTNN_GRID_LOOP(i, n) dx[i] = x[i] > 0.f ? dy[i] : 0.f;
+}
+__global__ void sigmoid_fwd(const float* x, float* y, std::size_t n) {
+  CTNN_GRID_LOOP(i, n) y[i] = 1.f / (1.f + expf(-x[i]));
+}
+__global__ void sigmoid_bwd(const float* y, const float* dy, float* dx, std::size_t n) {
+  CTNN_GRID_LOOP(i, n) dx[i] = dy[i] * y[i] * (1.f - y[i]);
+}
+__global__ void dropout_k(const float* in, float* out, std::size_t n, std::uint64_t key, float p, float scale) {
+  CTNN_GRID_LOOP(i, n) out[i] = keep(key, i, p) ? in[i] * scale : 0.f;
+}
+__global__ void bn_rstd(const float* var, float* rstd, int channels, float eps) {
+  CTNN_GRID_LOOP(c, std::size_t(channels)) rstd[c] = float(1.0 / sqrt(double(var[c]) + double(eps)));
+}
+__global__ void bn_eval_dx(const float* dy, const float* weight, const float* rstd, float* dx, std::size_t n,
+                           int channels, int plane) {
+  CTNN_GRID_LOOP(i, n) {
+    const int c = int(i / plane % channels);
+    dx[i] = dy[i] * weight[c] * rstd[c];
+  }
+}
+// One thread per mirrored pair (x, w−1−x); the middle column of an odd width stays.
+__global__ void hflip_k(float* x, const float* flip, int n, int rows_per_sample, int w) {
+  const int half = w / 2;
+  CTNN_GRID_LOOP(i, std::size_t(n) * rows_per_sample * half) {
+    const std::size_t row = i / half;
+    if (flip[row / rows_per_sample] == 0.f) continue;
+    float* r = x + row * w;
+    const int a = int(i % half), b = w - 1 - a;
+    const float t = r[a];
+    r[a] = r[b], r[b] = t;
+  }
+}
+
+}  // namespace
+
+void relu_forward(const float* x, float* y, std::size_t n, cudaStream_t s) {
+  if (!n) return;
+  relu_fwd<<<blocks_for(n), kThreads, 0, s>>>(x, y, n);
+  CTNN_KERNEL_CHECK("relu_forward");
+}
+void relu_backward(const float* x, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
+  if (!n) return;
+  relu_bwd<<<blocks_for(n), kThreads, 0, s>>>(x, dy, dx, n);
+  CTNN_KERNEL_CHECK("relu_backward");
+}
+void sigmoid_forward(const float* x, float* y, std::size_t n, cudaStream_t s) {
+  if (!n) return;
+  sigmoid_fwd<<<blocks_for(n), kThreads, 0, s>>>(x, y, n);
+  CTNN_KERNEL_CHECK("sigmoid_forward");
+}
+void sigmoid_backward(const float* y, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
+  if (!n) return;
+  sigmoid_bwd<<<blocks_for(n), kThreads, 0, s>>>(y, dy, dx, n);
+  CTNN_KERNEL_CHECK("sigmoid_backward");
+}
+void dropout(const float* in, float* out, std::size_t n, std::uint64_t key, float p, float scale, cudaStream_t s) {
+  if (!n) return;
+  dropout_k<<<blocks_for(n), kThreads, 0, s>>>(in, out, n, key, p, scale);
+  CTNN_KERNEL_CHECK("dropout");
+}
+void batchnorm_rstd(const float* var, float* rstd, int channels, float eps, cudaStream_t s) {
+  if (channels <= 0) return;
+  bn_rstd<<<blocks_for(std::size_t(channels)), kThreads, 0, s>>>(var, rstd, channels, eps);
+  CTNN_KERNEL_CHECK("batchnorm_rstd");
+}
+void batchnorm_eval_dx(const float* dy, const float* weight, const float* rstd, float* dx, std::size_t n, int channels,
+                       int plane, cudaStream_t s) {
+  if (!n) return;
+  bn_eval_dx<<<blocks_for(n), kThreads, 0, s>>>(dy, weight, rstd, dx, n, channels, plane);
+  CTNN_KERNEL_CHECK("batchnorm_eval_dx");
+}
+void hflip(float* x, const float* flip, int n, int c, int h, int w, cudaStream_t s) {
+  const std::size_t pairs = std::size_t(n) * c * h * (w / 2);
+  if (!pairs) return;
+  hflip_k<<<blocks_for(pairs), kThreads, 0, s>>>(x, flip, n, c * h, w);
+  CTNN_KERNEL_CHECK("hflip");
+}
+
+}  // namespace ctnn::gpu::kernels

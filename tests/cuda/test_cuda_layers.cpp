@@ -1,0 +1,94 @@
+// Every layer of the CUDA backend against the reference backend, forward and backward, in
+// training and evaluation mode, on small shapes (odd sizes, stride, padding, overlapping pools).
+#include "tests/cuda/parity.hpp"
+
+using namespace ctnn;
+using cuda_test::Pair;
+
+TEST_CASE("cuda Conv2d matches the reference") {
+  {
+    Pair<Sequential<Conv2d<3, 4, 3, 1, 1>>, Shape<3, 7, 7>> p;
+    p.run(3, true, 10, "conv 3x3 pad 1");
+  }
+  {
+    Pair<Sequential<Conv2d<4, 5, 3, 2, 0, false>>, Shape<4, 9, 8>> p;
+    p.run(2, true, 11, "conv stride 2, no bias");
+  }
+  {
+    Pair<Sequential<Conv2d<2, 3, 5, 1, 2>>, Shape<2, 6, 5>> p;
+    p.run(4, true, 12, "conv 5x5 pad 2");
+  }
+}
+
+TEST_CASE("cuda BatchNorm2d/1d match the reference: train, running statistics, eval") {
+  {
+    Pair<Sequential<BatchNorm2d>, Shape<4, 5, 3>> p;
+    p.rtol = 1e-4, p.atol = 1e-4;
+    p.run(3, true, 20, "bn2d train 1");
+    p.run(3, true, 21, "bn2d train 2");  // running statistics move twice (momentum 0.1)
+    p.run(3, false, 22, "bn2d eval");
+  }
+  {
+    Pair<Sequential<BatchNorm<2, 0.9f>>, Shape<2, 3, 3>> p;  // the lab's momentum = 0.9
+    p.rtol = 1e-4, p.atol = 1e-4;
+    p.run(2, true, 23, "bn2d momentum 0.9");
+    p.run(2, false, 24, "bn2d momentum 0.9 eval");
+  }
+  {
+    Pair<Sequential<BatchNorm1d>, Shape<6>> p;
+    p.rtol = 1e-4, p.atol = 1e-4;
+    p.run(5, true, 25, "bn1d train");
+    p.run(5, false, 26, "bn1d eval");
+  }
+}
+
+TEST_CASE("cuda BatchNorm refuses to train on one value per channel") {
+  Model<Sequential<BatchNorm1d>, Shape<3>, cuda> m;
+  CHECK_THROWS_AS(m.forward(std::vector<float>(3, 1.f), 1), Error);
+}
+
+TEST_CASE("cuda ReLU and Sigmoid match the reference") {
+  Pair<Sequential<ReLU>, Shape<2, 3, 5>>{}.run(3, true, 30, "relu");
+  Pair<Sequential<Sigmoid>, Shape<7>>{}.run(4, true, 31, "sigmoid");
+}
+
+TEST_CASE("cuda MaxPool2d matches the reference, overlapping windows included") {
+  Pair<Sequential<MaxPool2d<2, 2>>, Shape<3, 6, 7>>{}.run(2, true, 40, "pool 2/2");
+  Pair<Sequential<MaxPool2d<3, 2>>, Shape<2, 7, 8>>{}.run(2, true, 41, "pool 3/2");
+  Pair<Sequential<MaxPool2d<2, 1>>, Shape<2, 5, 5>>{}.run(3, true, 42, "pool 2/1");
+}
+
+TEST_CASE("cuda MaxPool2d keeps the first maximum of a tied window, as the reference") {
+  Model<Sequential<MaxPool2d<2, 2>>, Shape<1, 2, 4>, reference> ref;
+  Model<Sequential<MaxPool2d<2, 2>>, Shape<1, 2, 4>, cuda> gpu;
+  const std::vector<float> x{1, 3, 5, 5, 3, 2, 5, 5}, dy{1, 2};
+  cuda_test::check_close(cuda_test::copy(gpu, x, 1), cuda_test::copy(ref, x, 1), 0, 0, "tied pool forward");
+  std::vector<float> dxr(8), dxg(8);
+  ref.backward(dy, dxr), gpu.backward(dy, dxg);
+  cuda_test::check_close(dxg, dxr, 0, 0, "tied pool dx");
+}
+
+TEST_CASE("cuda Linear and Flatten match the reference") {
+  Pair<Sequential<Linear<12, 5>>, Shape<12>>{}.run(3, true, 50, "linear");
+  Pair<Sequential<Linear<12, 5, false>>, Shape<12>>{}.run(2, true, 51, "linear, no bias");
+  Pair<Sequential<Flatten, Linear<18, 4>>, Shape<2, 3, 3>>{}.run(3, true, 52, "flatten + linear");
+}
+
+TEST_CASE("cuda Dropout draws the reference's masks") {
+  Pair<Sequential<Dropout>, Shape<50>> p;
+  p.run(8, true, 60, "dropout 0.5");
+  p.ref.context().step = p.gpu.context().step = 7;  // another step: another mask
+  p.run(8, true, 61, "dropout 0.5, step 7");
+  p.run(8, false, 62, "dropout eval (identity)");
+  p.ref.set_dropout(0.2f), p.gpu.set_dropout(0.2f);
+  p.run(8, true, 63, "dropout override 0.2");
+}
+
+TEST_CASE("cuda conv-bn-relu-pool-dropout-linear stack matches the reference") {
+  using Net = Sequential<Conv2d<3, 6, 3, 1, 1>, BatchNorm2d, ReLU, MaxPool2d<2, 2>, Conv2d<6, 4, 3>, Sigmoid, Flatten,
+                         Linear<16, 8>, BatchNorm1d, ReLU, DropoutP<0.3f>, Linear<8, 3>>;
+  Pair<Net, Shape<3, 8, 8>> p(7);
+  p.rtol = 1e-3, p.atol = 1e-4;
+  p.run(4, true, 70, "stack train");
+  p.run(4, false, 71, "stack eval");
+}
