@@ -13,7 +13,7 @@
 //   Sync::device  the mirrors are: nothing crosses except at push()/pull(); update(optimizer) runs
 //                 the step on the device. The first update() switches to this mode; from then on
 //                 call pull() (or pull(optimizer)) before reading host values and push() after
-//                 writing them (checkpoint load).
+//                 writing them (checkpoint load). To go back to Sync::host, pull() first.
 #include <cuda_runtime_api.h>
 
 #include <memory>
@@ -129,12 +129,13 @@ struct Context<cuda> {
     if (layer == 0 && sync == gpu::Sync::host) arenas_.pull_grads(stream());
   }
 
-  // ---- explicit synchronisation (Sync::device) --------------------------------------------------
+  // ---- explicit synchronisation (Sync::device; in Sync::host the host is always current, and
+  // pull() does nothing: it would undo a host optimizer step not yet pushed) ----------------------
   void push() const {
     if (arenas_.bound()) arenas_.push(stream());
   }
   void pull() const {
-    if (arenas_.bound()) arenas_.pull_params(stream()), arenas_.pull_grads(stream());
+    if (arenas_.bound() && sync == gpu::Sync::device) arenas_.pull_params(stream()), arenas_.pull_grads(stream());
   }
   /// push()/pull() with the optimizer's state (for checkpoints: pull before saving, push after loading).
   void push(const SGD&) { push(), optimizer_.reset(); }
