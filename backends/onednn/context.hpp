@@ -53,6 +53,7 @@ struct Context<cpu> {
   bool training = true;
   Precision precision;
   std::uint64_t seed = 0, step = 0;
+  std::uint64_t param_version = 0;  ///< bumped by Model whenever parameters may have been written
   float dropout_override = -1.f;
   dnnl::engine engine;
   dnnl::stream stream;
@@ -154,9 +155,13 @@ class Mirror {
       back_ = dnnl::reorder(mem_, user_);
     }
   }
-  /// Arena → primitive layout (forward weights).
+  /// Arena → primitive layout. In training the weights change every step, so this converts on
+  /// every call; in evaluation only when Model reports that parameters were handed out for writing.
   memory& sync(Context<cpu>& ctx) {
-    if (reorder_) reorder_.execute(ctx.stream, user_, mem_);
+    if (reorder_ && (ctx.training || synced_ != ctx.param_version)) {
+      reorder_.execute(ctx.stream, user_, mem_);
+      synced_ = ctx.param_version;
+    }
     return mem_;
   }
   /// Primitive layout → arena (weight gradients).
@@ -169,6 +174,7 @@ class Mirror {
  private:
   memory user_, mem_;
   dnnl::reorder reorder_, back_;
+  std::uint64_t synced_ = ~std::uint64_t{0};
 };
 
 }  // namespace onednn

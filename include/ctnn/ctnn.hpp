@@ -14,3 +14,6 @@
 #if CTNN_WITH_ONEDNN
 #include "backends/onednn/all.hpp"
 #endif
+#if CTNN_WITH_CUDA
+#include "backends/cuda/all.hpp"
+#endif

@@ -127,13 +127,23 @@ class Model {
     if (!dx.empty()) ctx_.download(*d, dx);
   }
 
-  std::span<float> parameters() { return params_; }  ///< all trainable values, state_dict order
-  std::span<float> gradients() { return grads_; }    ///< same layout as parameters()
-  std::span<float> buffers() { return buffers_; }    ///< running statistics
+  /// All trainable values, state_dict order. Handing out a writable span marks the parameters
+  /// as changed, so backends refresh their converted copies before the next evaluation forward
+  /// (training forwards always refresh). Call it again after writing through an older span.
+  std::span<float> parameters() {
+    touch();
+    return params_;
+  }
+  std::span<float> gradients() { return grads_; }  ///< same layout as parameters()
+  std::span<float> buffers() {                      ///< running statistics
+    touch();
+    return buffers_;
+  }
   Context<Backend>& context() { return ctx_; }
 
   /// Every parameter and buffer with its PyTorch name, in state_dict order.
   std::vector<NamedTensor> named_tensors() {
+    touch();  // writable views: see parameters()
     std::vector<NamedTensor> out;
     std::size_t np = 0, nb = 0;
     for_each_spec([&](std::size_t layer, const ParamSpec& s, std::size_t) {
@@ -147,6 +157,11 @@ class Model {
   }
 
  private:
+  // Tells a backend that caches converted parameters (oneDNN's weight layouts) to refresh them.
+  void touch() {
+    if constexpr (requires { ctx_.param_version; }) ++ctx_.param_version;
+  }
+
   struct Workspace {
     int batch = 0;
     Impls impls;

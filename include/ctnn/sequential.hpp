@@ -97,6 +97,7 @@ std::string module_path(int i) {
   using N = nodes_t<Net, In>;
   constexpr int f = detail::first_flatten<N>(std::make_index_sequence<std::tuple_size_v<N>>{});
   if (f < 0) return std::to_string(i);
+  if (i == f) return "flatten";
   return i < f ? "features." + std::to_string(i) : "classifier." + std::to_string(i - f - 1);
 }
 

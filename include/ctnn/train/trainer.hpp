@@ -39,7 +39,7 @@ struct TrainerOptions {
   float weight_decay = 0.f;
   std::uint64_t seed = 0;
   data::Augment augment{};
-  int eval_batch_size = 500;
+  int eval_batch_size = 0;      ///< 0: the current stage's batch size (reuses its workspace: no extra memory)
   std::filesystem::path out = "runs/latest";
   bool resume = false;
   bool quiet = false;           ///< no per-epoch lines (tests)
@@ -111,6 +111,8 @@ class Trainer {
     if (opt_.resume && fs::exists(ckpt)) {
       st = load_checkpoint(ckpt, model_, optim);
       model_.context().step = st.step;
+      // A device backend keeps its own copy of the optimizer state: hand it the loaded one.
+      std::visit([&](auto& o) { if constexpr (requires { model_.context().push(o); }) model_.context().push(o); }, optim);
       say(fmt::format("resumed from {} after epoch {}", ckpt.string(), st.epochs_done));
     }
     const auto csv = opt_.out / "metrics.csv";
@@ -151,7 +153,10 @@ class Trainer {
                                     epoch + 1, bi + 1, r.lr, err.what(), ckpt.string()));
           }
           model_.backward(dlogits);
-          std::visit([&](auto& o) { o.step(model_.parameters(), model_.gradients()); }, optim);
+          std::visit([&](auto& o) {  // on a device backend the update runs there, without copies
+            if constexpr (requires { model_.context().update(o); }) model_.context().update(o);
+            else o.step(model_.parameters(), model_.gradients());
+          }, optim);
           ++st.step;
           loss_sum += lr.loss * b->size, correct += lr.correct, seen += b->size;
           const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -161,11 +166,12 @@ class Trainer {
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         r.images_per_s = seen / r.seconds;
         r.train_loss = loss_sum / seen, r.train_acc = 100.0 * correct / seen;
-        last_eval_ = evaluate(model_, data_.test, norm_, opt_.eval_batch_size);
+        last_eval_ = evaluate(model_, data_.test, norm_, opt_.eval_batch_size ? opt_.eval_batch_size : stage.batch_size);
         r.test_loss = last_eval_.loss, r.test_acc = last_eval_.accuracy;
         progress.clear();
         st.epochs_done = epoch + 1;
         append_csv(csv, r);
+        std::visit([&](auto& o) { if constexpr (requires { model_.context().pull(o); }) model_.context().pull(o); }, optim);
         save_checkpoint(ckpt, model_, optim, st);
         say(fmt::format("epoch {:>3}/{}  stage {}  bs {:>3}  lr {:<8g} train loss {:.4f} acc {:6.2f}%  test loss {:.4f} "
                         "acc {:6.2f}%  {:.1f} s  {:.0f} img/s",
@@ -176,7 +182,7 @@ class Trainer {
       }
     }
     if (last_eval_.confusion.empty()) {  // resumed with nothing left: still report the model
-      last_eval_ = evaluate(model_, data_.test, norm_, opt_.eval_batch_size);
+      last_eval_ = evaluate(model_, data_.test, norm_, opt_.eval_batch_size ? opt_.eval_batch_size : opt_.stages.back().batch_size);
       last.test_loss = last_eval_.loss, last.test_acc = last_eval_.accuracy, last.epoch = st.epochs_done;
     }
     return last;
