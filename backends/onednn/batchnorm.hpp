@@ -44,7 +44,7 @@ struct Impl<BatchNorm<D, M, E>, In, cpu> {
     scale = wrap(p.value[0]), shift = wrap(p.value[1]), run_mean = wrap(p.value[2]), run_var = wrap(p.value[3]);
     dscale = wrap(p.grad[0]), dshift = wrap(p.grad[1]);
     mean = memory(vec, ctx.engine), var = memory(vec, ctx.engine);
-    y = memory(data_md, ctx.engine), dx = memory(data_md, ctx.engine);
+    y = memory(data_md, ctx.engine), dx = ctx.gradient(data_md);
     if (fused) workspace = memory(train_pd.workspace_desc(), ctx.engine);
   }
   const memory& output() const { return y; }

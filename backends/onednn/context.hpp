@@ -6,7 +6,10 @@
 // batch norm, ReLU and pooling take whatever layout arrives, so activations flow from layer to
 // layer without reorders. Only the network's input and output are plain NCHW float32.
 // Primitives and activation buffers are created once per batch size (Model's workspace).
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <vector>
 #include <span>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -40,6 +43,36 @@ inline bool same_bytes(const memory::desc& a, const memory::desc& b) {
 }
 inline tag plain_tag(int ndims) { return ndims == 2 ? tag::nc : ndims == 4 ? tag::nchw : tag::x; }
 
+/// The input gradients of one workspace. Layer i's dx is read only by layer i−1's backward, so
+/// two buffers used alternately (in the order layers ask) hold them all: a third of the memory of
+/// one buffer per layer. Layers that pass gradients through unchanged must not take a slot.
+class GradientPool {
+ public:
+  memory make(const memory::desc& md, const dnnl::engine& engine) {
+    const int slot = count_++ % 2;
+    memory m(md, engine, DNNL_MEMORY_NONE);
+    bytes_[slot] = std::max(bytes_[slot], md.get_size());
+    users_[slot].push_back(m);
+    return m;
+  }
+  /// Allocates both buffers (64-byte aligned, as oneDNN prefers) and points every user at its slot.
+  void allocate() {
+    for (int s = 0; s < 2; ++s) {
+      buffer_[s].reset(static_cast<std::byte*>(std::aligned_alloc(64, (bytes_[s] + 63) / 64 * 64 + 64)));
+      for (auto& m : users_[s]) m.set_data_handle(buffer_[s].get());
+    }
+  }
+
+ private:
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  int count_ = 0;
+  std::size_t bytes_[2] = {0, 0};
+  std::vector<memory> users_[2];
+  std::unique_ptr<std::byte, Free> buffer_[2];
+};
+
 }  // namespace onednn
 
 template <>
@@ -58,6 +91,11 @@ struct Context<cpu> {
   dnnl::engine engine;
   dnnl::stream stream;
 
+ private:
+  onednn::GradientPool* pool_ = nullptr;
+
+ public:
+
   /// Fails early, and clearly, where oneDNN has no bf16 kernels (it needs AVX-512: emulated on
   /// avx512_core, native with AVX512-BF16 or AMX) instead of at the first primitive.
   void require_bf16() const {
@@ -74,6 +112,22 @@ struct Context<cpu> {
                   (dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx2 ? std::string("AVX2") : std::string("less")) +
                   "). Use --precision f32.");
     }
+  }
+
+  /// Per-workspace resources: Model calls begin_workspace() before setting up the layers of a
+  /// batch size and end_workspace() after; in between, gradient() hands out pooled dx buffers.
+  std::shared_ptr<void> begin_workspace() {
+    auto pool = std::make_shared<onednn::GradientPool>();
+    pool_ = pool.get();
+    return pool;
+  }
+  void end_workspace() {
+    pool_->allocate();
+    pool_ = nullptr;
+  }
+  /// A buffer for a layer's input gradient: pooled while a workspace is being built, else owned.
+  dnnl::memory gradient(const dnnl::memory::desc& md) {
+    return pool_ ? pool_->make(md, engine) : dnnl::memory(md, engine);
   }
 
   /// Data type of activations (weights are converted to it once per step; masters stay f32).

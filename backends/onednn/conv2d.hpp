@@ -53,7 +53,7 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cpu> {
     bwd_data = dnnl::convolution_backward_data(bwd_data_pd);
     shared_weights = bwd_data_pd.weights_desc() == fwd_pd.weights_desc();
     if (!shared_weights) weight_bwd.bind(ctx, weight_ptr, user_wei, bwd_data_pd.weights_desc());
-    dx = memory(bwd_data_pd.diff_src_desc(), ctx.engine);
+    dx = ctx.gradient(bwd_data_pd.diff_src_desc());
   }
   const memory& output() const { return y; }
 

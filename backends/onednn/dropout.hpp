@@ -24,7 +24,7 @@ struct Impl<DropoutP<P>, In, cpu> {
 
   void setup(Context<cpu>& ctx, int, const memory& x, Bound, Links l) {
     md = x.get_desc();
-    y = memory(md, ctx.engine), dx = memory(md, ctx.engine);
+    y = memory(md, ctx.engine), dx = ctx.gradient(md);
     keep.resize(md.get_size() / (md.data_type() == onednn::dt::bf16 ? 2 : 4));
     layer = l.index;
   }
@@ -56,7 +56,7 @@ struct Impl<DropoutP<P>, In, cpu> {
     if (p == 0.f) {
       std::fill(keep.begin(), keep.end(), 1);
       scale = 1.f;
-      return x;  // identity: hand the input on, and the gradient back unchanged
+      return x;  // identity: hand the input on (backward still copies: see there)
     }
     scale = 1.f / (1.f - p);
     const auto stream = dropout_stream(ctx.seed, ctx.step, layer);
@@ -67,7 +67,8 @@ struct Impl<DropoutP<P>, In, cpu> {
   }
 
   const memory& backward(Context<cpu>& ctx, const memory&, const memory& dy, bool) {
-    if (scale == 1.f) return dy;
+    // Always into this layer's own dx, even for p = 0: dx buffers alternate between two pooled
+    // slots (GradientPool), and handing dy back would make the previous layer overwrite it.
     const memory& d = dy_in(ctx, dy, md);
     ctx.stream.wait();
     apply(d, dx);

@@ -28,7 +28,7 @@ struct Eltwise {
     fwd = dnnl::eltwise_forward(fpd);
     bwd = dnnl::eltwise_backward(
         dnnl::eltwise_backward::primitive_desc({Bwd, md, md, 0.f, 0.f}, ctx.engine, fpd));
-    y = memory(md, ctx.engine), dx = memory(md, ctx.engine);
+    y = memory(md, ctx.engine), dx = ctx.gradient(md);
   }
   const memory& output() const { return y; }
   const memory& forward(Context<cpu>& ctx, const memory& x) {

@@ -43,7 +43,7 @@ struct Impl<Linear<I, O, B>, In, cpu> {
     dweight.bind(ctx, p.grad[0], user_wei, bwd_weights_pd.diff_weights_desc());
     if constexpr (B) bias = memory(bia, ctx.engine, p.value[1]), dbias = memory(bia, ctx.engine, p.grad[1]);
     y = memory(fwd_pd.dst_desc(), ctx.engine);
-    dx = memory(bwd_data_pd.diff_src_desc(), ctx.engine);
+    dx = ctx.gradient(bwd_data_pd.diff_src_desc());
   }
   const memory& output() const { return y; }
 

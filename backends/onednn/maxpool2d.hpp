@@ -27,7 +27,7 @@ struct Impl<MaxPool2d<K, S>, In, cpu> {
     bwd_pd = {{dnnl::algorithm::pooling_max, x.get_desc(), fpd.dst_desc(), s, k, pad, pad}, ctx.engine, fpd};
     bwd = dnnl::pooling_backward(bwd_pd);
     y = memory(fpd.dst_desc(), ctx.engine);
-    dx = memory(bwd_pd.diff_src_desc(), ctx.engine);
+    dx = ctx.gradient(bwd_pd.diff_src_desc());
     workspace = memory(fpd.workspace_desc(), ctx.engine);
   }
   const memory& output() const { return y; }

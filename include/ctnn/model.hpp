@@ -164,6 +164,7 @@ class Model {
 
   struct Workspace {
     int batch = 0;
+    std::shared_ptr<void> backend_state;  // e.g. oneDNN's pooled gradient buffers; outlives impls
     Impls impls;
     Act input, dy;
     std::array<const Act*, kLayers> inputs{};
@@ -227,10 +228,12 @@ class Model {
       }
     });
     const Act* a = &ws->input;
+    if constexpr (requires { ctx_.begin_workspace(); }) ws->backend_state = ctx_.begin_workspace();
     [&]<std::size_t... Is>(std::index_sequence<Is...>) {
       ((std::get<Is>(ws->impls).setup(ctx_, n, *a, bound[Is], links<Is>()), a = &std::get<Is>(ws->impls).output()),
        ...);
     }(std::make_index_sequence<kLayers>{});
+    if constexpr (requires { ctx_.end_workspace(); }) ctx_.end_workspace();
     return *workspaces_.emplace(n, std::move(ws)).first->second;
   }
 
