@@ -3,7 +3,7 @@
 // exception, a huge allocation, a wrong result) is a bug.
 //
 // cifar10.hpp reads only from a path (there is no parse-from-memory function), so each input is
-// written to a per-process temporary file first (under /dev/shm when it exists).
+// written to a per-process temporary file first (under /dev/shm when it exists), removed after.
 //
 // Checks beyond "no crash":
 //   * a successful read has size()*3072 image bytes, labels 0..9 and at least one record;
@@ -18,7 +18,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <ctnn/data/cifar10.hpp>
 #include <filesystem>
 #include <optional>
@@ -31,19 +30,14 @@ using ctnn::data::Cifar10Split;
 using ctnn::data::kCifarPixels;
 using ctnn::data::kCifarRecord;
 
-const fs::path& scratch_dir() {
-  static const fs::path dir = [] {
+// Per-process scratch file names; both files are removed at the end of every input, so nothing
+// is left behind however the fuzzer exits.
+fs::path scratch(const char* what) {
+  static const fs::path base = [] {
     std::error_code ec;
-    const fs::path base = fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm") : fs::temp_directory_path();
-    fs::path d = base / ("ctnn_fuzz_cifar10_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    std::atexit([] {
-      std::error_code e;
-      fs::remove_all(scratch_dir(), e);
-    });
-    return d;
+    return fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm") : fs::temp_directory_path();
   }();
-  return dir;
+  return base / ("ctnn_fuzz_cifar10_" + std::to_string(::getpid()) + "_" + what + ".bin");
 }
 
 void write_file(const fs::path& p, const uint8_t* data, size_t size) {
@@ -78,7 +72,7 @@ bool is_prefix(const Cifar10Split& part, const Cifar10Split& whole) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const fs::path in = scratch_dir() / "input.bin";
+  const fs::path in = scratch("input"), out = scratch("roundtrip");
   write_file(in, data, size);
 
   const auto all = read(in, 0);
@@ -114,10 +108,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   if (all) {  // round trip through the writer
-    const fs::path out = scratch_dir() / "roundtrip.bin";
     ctnn::data::write_cifar10_file(out, *all);
     const auto back = read(out, 0);
     if (!back || back->labels != all->labels || back->images != all->images) __builtin_trap();
   }
+  std::error_code ec;
+  fs::remove(in, ec);
+  fs::remove(out, ec);
   return 0;
 }
