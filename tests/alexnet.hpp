@@ -1,8 +1,10 @@
 #pragma once
 // The seed lab's AlexNet for 32×32 CIFAR-10 images (tests/reference/make_reference.py, class
-// AlexNet), and the deterministic parameter formula the PyTorch reference uses instead of
-// storing weights (tests/reference/README.md).
+// AlexNet), and the deterministic pseudo-random parameter formula the PyTorch reference uses
+// instead of storing weights (tests/reference/README.md).
 #include <cmath>
+#include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 
@@ -24,18 +26,40 @@ using AlexNetCifar =
                      ctnn::Linear<64, 10>>;
 using AlexNetInput = ctnn::Shape<3, 32, 32>;
 
-/// Sets every parameter and buffer of `model` by the reference formula: walking the tensors in
-/// state_dict order, t counts weight/bias tensors (0..29); element i of tensor t gets
-/// s = sin(0.37·i + 0.11·t) in double, then Conv/Linear weight s/√fan_in, bias 0.1·s,
-/// BatchNorm weight 1 + 0.1·s, bias 0.1·s; running_mean 0, running_var 1; rounded to float.
+/// splitmix64 (Steele, Lea, Flood 2014), as in tests/reference/make_reference.py.
+constexpr std::uint64_t formula_splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  std::uint64_t z = x;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+static_assert(formula_splitmix64(0) == 0xE220A8397B1DCDAFull);  // the well-known first output
+
+/// Element i of weight/bias tensor t of the reference formula, before scaling: a pseudo-random
+/// v = 2·r − 1 in [−1, 1), r = (u >> 40)/2²⁴, u = splitmix64(0x9E3779B97F4A7C15·(t+1) + i) (mod 2⁶⁴).
+/// Exact in double (a 24-bit fraction).
+constexpr double formula_value(int t, std::uint64_t i) {
+  const std::uint64_t u = formula_splitmix64(0x9E3779B97F4A7C15ull * std::uint64_t(t + 1) + i);
+  return 2.0 * (double(u >> 40) * 0x1.0p-24) - 1.0;
+}
+
+/// Sets every parameter and buffer of `model` by the reference formula (tests/reference/README.md):
+/// walking the tensors in state_dict order, t counts weight/bias tensors (0..29); element i of
+/// tensor t gets v = formula_value(t, i), then, in double, Conv/Linear weight and bias v/√fan_in
+/// (fan_in of the layer's weight: in_channels·kh·kw or in_features), BatchNorm weight 1 + 0.1·v,
+/// bias 0.1·v, rounded once to float; running_mean 0, running_var 1.
 /// Returns the number of weight/bias tensors visited (30 for AlexNetCifar).
 template <class M>
 int set_formula_parameters(M& model) {
   auto tensors = model.named_tensors();
   std::set<std::string> batchnorms;  // modules with running statistics
+  std::map<std::string, double> fan_in;  // module -> fan_in of its weight
   for (const auto& t : tensors) {
     const auto dot = t.name.rfind('.');
-    if (t.name.substr(dot + 1) == "running_mean") batchnorms.insert(t.name.substr(0, dot));
+    const std::string module = t.name.substr(0, dot), leaf = t.name.substr(dot + 1);
+    if (leaf == "running_mean") batchnorms.insert(module);
+    if (leaf == "weight") fan_in[module] = double(t.data.size()) / double(t.shape.at(0));
   }
   int t = 0;
   for (auto& nt : tensors) {
@@ -46,13 +70,15 @@ int set_formula_parameters(M& model) {
       continue;
     }
     const bool bn = batchnorms.count(module) > 0;
-    const double fan_in = double(nt.data.size()) / double(nt.shape.at(0));
+    const double sqrt_fan_in = bn ? 1.0 : std::sqrt(fan_in.at(module));
     for (std::size_t i = 0; i < nt.data.size(); ++i) {
-      const double s = std::sin(0.37 * double(i) + 0.11 * t);
-      double v;
-      if (leaf == "weight") v = bn ? 1 + 0.1 * s : s / std::sqrt(fan_in);
-      else v = 0.1 * s;
-      nt.data[i] = float(v);
+      const double v = formula_value(t, i);
+      // Each a correctly rounded double operation, as in numpy, then one rounding to float.
+      double value;
+      if (!bn) value = v / sqrt_fan_in;
+      else if (leaf == "weight") value = 1.0 + 0.1 * v;
+      else value = 0.1 * v;
+      nt.data[i] = float(value);
     }
     ++t;
   }

@@ -1,32 +1,36 @@
 // The whole seed AlexNet against PyTorch (tests/reference/alexnet.safetensors): parameters from
-// the reference formula, train mode with dropout disabled, batch 8 of 3×32×32.
+// the reference formula (pseudo-random, in PyTorch's default init ranges; tests/alexnet.hpp), train
+// mode with dropout disabled, batch 8 of 3×32×32.
 //
-// CONDITIONING — read before changing tolerances. In the formula state this net is numerically
-// chaotic: the conv outputs have tiny per-channel variances (down to ~1e-3), so each train-mode
-// BatchNorm amplifies rounding noise, and the gradients explode towards the input (‖∇features.4.weight‖
-// ≈ 5e3 for ‖weight‖ ≈ 8). Measured with torch 1.13 (tests/reference/make_reference.py's model):
-//   * PyTorch float32 vs PyTorch float64: logits differ by up to 5e-4; the gradients of
-//     classifier.4 and every layer before it differ by 24–107 % (‖Δ‖/‖g‖), features.0.weight by
-//     81 %, while classifier.8's differ by 0.2 % (weight) and 4e-5 (bias);
-//   * even in float64, a 1e-7 relative perturbation of x changes ∇features.0.weight by 2 %;
-//   * so after one optimizer step (lr 0.01 on those gradients) PyTorch float32 and float64 runs part:
-//     SGD's loss before step 2 is 2.1892 (float32, stored) vs 2.2485 (float64).
-// The stored gradients of the early layers and the stored optimizer trajectories are therefore
-// float32 rounding noise of one particular implementation; no other float32 implementation can
-// match them to 1e-4 (the reference backend is closer to PyTorch's float64 result than PyTorch's own
-// float32 result is). The default tests compare what is well-conditioned at tight tolerances and
-// what is moderately conditioned at tolerances derived from the float32-vs-float64 spread above;
-// the rest is in a skip()ped test case that checks every stored tensor at 1e-4 — run it with
-// `--no-skip` once the reference is regenerated in a well-conditioned state.
+// The reference values are PyTorch's float64 results for the float32 parameters and x (rounded to
+// float32 when stored), i.e. the exact answer for these inputs, so what is measured here is ctnn's
+// own float32 error. On the logits, the loss, all 30 gradients (whole, or the leading rows of the
+// five big weights) and the 14 running statistics, PyTorch float32 is within 1.4e-5 (‖Δ‖/‖e‖) of
+// it, ctnn within 1.3e-5 (reference backend) and 1.8e-5 (oneDNN): all are checked at 1e-4.
+//
+// KINKS. ReLU and max pooling make the gradient a discontinuous function of the activations: a ReLU
+// input within rounding error of 0, or a max-pool window whose two largest values are that close,
+// can go either way in float32, and each flip changes the gradients of every layer before it by
+// ~2e-3. make_reference.py therefore nudges x (by ≤ 2e-4) until, in the formula state's forward
+// pass, no ReLU input is within 1e-4 of 0 and no pool window has such a near-tie (float32 errors
+// there: ~3e-6 rms, ≤ 4e-5). After an optimizer step the activations have moved far more than
+// that, so the gradients of steps 2 and 3 may contain flips: the optimizer runs' features.*
+// parameters get looser, measured tolerances (kOptimizer* below).
+//
+// Comparisons are by norm: ‖actual − expected‖ ≤ rel·‖expected‖ (+ abs·√n for the gradients that
+// are exactly zero). CTNN_ALEXNET_REPORT=1 prints ‖actual − expected‖/‖expected‖ for every tensor.
 //
 // Runtime: the reference backend needs ~5–10 s per forward+backward of this net at batch 8
-// (Release), so the default tests do 5 of them: one for gradients, then steps 1 and 2 of SGD and
-// Adam (their step 0 reuses the first pass's gradients, which are a pure function of the formula
-// state and x). Runs on every CTNN_TEST_BACKENDS.
+// (Release), so each backend does 7 of them: one for the gradients, then steps 2 and 3 of SGD,
+// Nesterov SGD and Adam (their step 1 reuses the first pass's gradients, which are a pure function
+// of the formula state and x). Runs on every CTNN_TEST_BACKENDS.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "alexnet.hpp"
@@ -40,16 +44,64 @@ namespace {
 constexpr int kBatch = 8;
 constexpr int kClasses = 10;
 
-// Well-conditioned quantities (loss, ∇classifier.8.bias, running statistics): like the layer tests.
+/// Relative tolerance (on the norm) for every stored tensor, except the optimizer runs' early
+/// layers (kOptimizer* below). ctnn's measured errors are ≤ 1.8e-5 (see the header).
 constexpr double kRel = 1e-4;
-constexpr double kAbs = 1e-5;
-// Logits and ∇classifier.8.weight: PyTorch float32 differs from float64 by up to 5e-4 (logits) and
-// the reference backend from PyTorch float32 by up to 9e-4 (values up to 0.4). A wrong layer changes
-// them by O(0.01–0.1) (e.g. the unbiased variance in BatchNorm1d's normalisation: ~7 %).
-constexpr double kLogitsAbs = 2e-3;
+/// Absolute floor, per element (rms), for the gradients whose exact value is zero: the biases
+/// that a train-mode BatchNorm follows (the batch mean removes them). The reference holds ~1e-16,
+/// float32 leaves rounding noise of ≤ 2e-7 rms.
+constexpr double kZeroAbsRms = 1e-6;
+bool exactly_zero(const std::string& grad_name) {
+  for (const char* m : {"features.0", "features.4", "features.8", "features.11", "features.14", "classifier.0",
+                        "classifier.4"})
+    if (grad_name == std::string("grad.") + m + ".bias") return true;
+  return false;
+}
+/// The optimizer runs: ‖update − expected update‖ ≤ tol·‖expected update‖, update = value after 3
+/// steps − formula value. The margin that protects the formula state's kinks does not hold after
+/// a step (see the header), so the gradients of steps 2 and 3 carry ~2e-3 per flipped kink in
+/// every layer before it; float32 PyTorch and ctnn measured ≤ 7.3e-3 (Adam, whose g/√v
+/// normalisation amplifies noise in small components) on features.0/1.weight and ≤ 1.7e-4 on
+/// classifier.8 (which only sees the flips through the forward pass of step 3).
+constexpr double kOptimizerFeaturesUpdate = 3e-2;
+constexpr double kOptimizerClassifierUpdate = 1e-3;
+/// ... and the value after 3 steps of features.0.weight (whose update is 2–5 % of the value; measured
+/// ≤ 1.5e-4); every other value after 3 steps is checked at kRel.
+constexpr double kOptimizerFeatures0Value = 1e-3;
 
 template <class B>
 using AlexModel = Model<AlexNetCifar, AlexNetInput, B>;
+
+template <class B>
+const char* backend_name() {
+  return std::is_same_v<B, ctnn::reference> ? "reference" : std::is_same_v<B, ctnn::cpu> ? "cpu" : "other";
+}
+
+/// ‖a − e‖ ≤ rel·‖e‖ + abs_rms·√n, in double; prints the relative error if CTNN_ALEXNET_REPORT is set.
+template <class B>
+void check_norm(std::span<const float> actual, std::span<const float> expected, const std::string& what,
+                double rel = kRel, double abs_rms = 0) {
+  INFO(what);
+  REQUIRE_MESSAGE(actual.size() == expected.size(), what << ": size " << actual.size() << ", expected "
+                                                         << expected.size());
+  double diff2 = 0, norm2 = 0, max_diff = 0;
+  std::size_t worst = 0;
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    const double d = double(actual[i]) - double(expected[i]);
+    diff2 += d * d, norm2 += double(expected[i]) * expected[i];
+    if (!(std::abs(d) <= max_diff)) max_diff = std::abs(d), worst = i;  // NaN sticks
+  }
+  const double diff = std::sqrt(diff2), norm = std::sqrt(norm2);
+  const double tol = rel * norm + abs_rms * std::sqrt(double(actual.size()));
+  if (std::getenv("CTNN_ALEXNET_REPORT"))
+    std::printf("  %-10s %-36s n %7zu  |e| %9.3e  |a-e| %9.3e  rel %9.2e  (tol %9.3e)%s\n", backend_name<B>(),
+                what.c_str(), actual.size(), norm, diff, norm > 0 ? diff / norm : diff, tol,
+                diff <= tol ? "" : "  FAIL");
+  CHECK_MESSAGE(diff <= tol, what << ": ‖actual − expected‖ = " << diff << ", ‖expected‖ = " << norm
+                                  << " (relative " << diff / norm << "), tolerance " << tol << " (rel " << rel
+                                  << ", abs " << abs_rms << "/element); worst element [" << worst << "]: actual "
+                                  << actual[worst] << ", expected " << expected[worst]);
+}
 
 /// A model in the reference state: formula parameters, train mode, dropout off.
 template <class B>
@@ -108,6 +160,33 @@ std::vector<float> run_optimizer(AlexModel<B>& model, Opt& opt, const io::Safete
   return losses;
 }
 
+/// Checks `prefix`.loss and `prefix`.<param> (the values after 3 steps) for every such tensor in
+/// the file, and the updates (value after 3 steps − formula value) against the stored ones.
+template <class B, class Opt>
+void check_optimizer(Opt opt, const std::string& prefix) {
+  const auto ref = load_reference("alexnet.safetensors");
+  AlexModel<B> model;
+  const auto losses = run_optimizer(model, opt, ref);
+  check_norm<B>(losses, get(ref, prefix + ".loss"), prefix + ".loss");
+  CHECK_MESSAGE(losses[2] < losses[0], prefix << ": the loss should fall over 3 steps");
+  AlexModel<B> fresh;
+  reset(fresh);
+  int checked = 0;
+  for (const auto& t : ref.tensors) {
+    if (!t.name.starts_with(prefix + ".") || t.name == prefix + ".loss") continue;
+    const std::string n = t.name.substr(prefix.size() + 1);
+    const auto expected = get(ref, t.name);
+    const bool classifier = n.starts_with("classifier.");
+    check_norm<B>(tensor(model, n), expected, t.name, n == "features.0.weight" ? kOptimizerFeatures0Value : kRel);
+    const auto p0 = tensor(fresh, n), p3 = tensor(model, n);
+    std::vector<float> du(p0.size()), de(p0.size());
+    for (std::size_t i = 0; i < p0.size(); ++i) du[i] = p3[i] - p0[i], de[i] = expected[i] - p0[i];
+    check_norm<B>(du, de, t.name + " update", classifier ? kOptimizerClassifierUpdate : kOptimizerFeaturesUpdate);
+    ++checked;
+  }
+  CHECK(checked == 4);
+}
+
 }  // namespace
 
 TEST_CASE("AlexNetCifar: parameter count, shapes, names and summary") {
@@ -129,10 +208,11 @@ TEST_CASE_TEMPLATE("AlexNetCifar matches PyTorch: logits, loss, gradients, runni
   REQUIRE(ref.metadata.at("num_params") == "2091274");
   AlexModel<B> model;
   reset(model);
-  // Spot checks of the formula (double-precision sin, rounded to float: bit-exact or 1 ulp).
-  check_close(tensor(model, "features.0.weight"), get(ref, "param.features.0.weight"), 2e-7, 0,
+  // Spot checks of the formula: exact (integer hashing, correctly rounded double operations, one
+  // rounding to float).
+  check_close(tensor(model, "features.0.weight"), get(ref, "param.features.0.weight"), 0, 0,
               "formula: features.0.weight");
-  check_close(tensor(model, "classifier.8.bias"), get(ref, "param.classifier.8.bias"), 2e-7, 0,
+  check_close(tensor(model, "classifier.8.bias"), get(ref, "param.classifier.8.bias"), 0, 0,
               "formula: classifier.8.bias");
   std::size_t trainable = 0;
   for (const auto& t : model.named_tensors()) trainable += t.trainable ? t.data.size() : 0;
@@ -145,96 +225,49 @@ TEST_CASE_TEMPLATE("AlexNetCifar matches PyTorch: logits, loss, gradients, runni
   const float loss = float(forward_backward(model, x, labels, &logits));
   Step0<B>::get().store(loss, model.gradients());
 
-  check_close(logits, get(ref, "logits"), kRel, kLogitsAbs, "logits");
-  check_close(std::span(&loss, 1), get(ref, "loss"), kRel, kAbs, "loss");
-  check_close(grad(model, "classifier.8.bias"), get(ref, "grad.classifier.8.bias"), kRel, kAbs,
-              "grad classifier.8.bias");
-  check_close(grad(model, "classifier.8.weight"), get(ref, "grad.classifier.8.weight"), kRel, kLogitsAbs,
-              "grad classifier.8.weight");
-  // Biases directly followed by a train-mode BatchNorm: mathematically zero gradient; PyTorch's
-  // values are rounding noise (|g| < 1e-5), so only an absolute tolerance makes sense.
-  for (const char* n : {"features.0.bias", "features.14.bias", "classifier.0.bias"}) {
-    check_close(grad(model, n), get(ref, std::string("grad.") + n), 0, 2e-5, std::string("grad (zero) ") + n);
-    check_close(grad(model, n), std::vector<float>(tensor(model, n).size(), 0.f), 0, 2e-5,
-                std::string("grad (zero) ") + n + " vs 0");
+  check_norm<B>(logits, get(ref, "logits"), "logits");
+  check_norm<B>(std::span(&loss, 1), get(ref, "loss"), "loss");
+  // Every stored gradient: grad.<param> (whole) and grad.<param>.rows (its leading rows).
+  int grads = 0, stats = 0;
+  for (const auto& t : ref.tensors) {
+    if (t.name.starts_with("grad.")) {
+      std::string n = t.name.substr(5);
+      const bool rows = n.ends_with(".rows");
+      if (rows) n.resize(n.size() - 5);
+      const auto expected = get(ref, t.name);
+      auto g = grad(model, n);
+      REQUIRE(g.size() >= expected.size());
+      if (rows) g = g.first(expected.size());  // row-major: the leading rows are a prefix
+      check_norm<B>(g, expected, t.name, kRel, exactly_zero(t.name) ? kZeroAbsRms : 0);
+      ++grads;
+    } else if (t.name.starts_with("running_mean.") || t.name.starts_with("running_var.")) {
+      const auto dot = t.name.find('.');
+      const std::string n = t.name.substr(dot + 1) + "." + t.name.substr(0, dot);
+      check_norm<B>(tensor(model, n), get(ref, t.name), t.name);
+      ++stats;
+    }
   }
-  // features.0.weight and features.1.weight: see CONDITIONING at the top; only sanity here
-  // (finite, not all zero). The layer tests and test_finite_differences check these gradients.
-  for (const char* n : {"features.0.weight", "features.1.weight"}) {
-    const auto g = grad(model, n);
-    CHECK_MESSAGE(std::all_of(g.begin(), g.end(), [](float v) { return std::isfinite(v); }), n);
-    CHECK_MESSAGE(std::any_of(g.begin(), g.end(), [](float v) { return v != 0; }), n);
-  }
-  for (const char* m : {"features.1", "classifier.5"}) {
-    check_close(tensor(model, std::string(m) + ".running_mean"), get(ref, std::string("running_mean.") + m), kRel,
-                kAbs, std::string(m) + ".running_mean");
-    check_close(tensor(model, std::string(m) + ".running_var"), get(ref, std::string("running_var.") + m), kRel,
-                kAbs, std::string(m) + ".running_var");
-  }
+  CHECK(grads == 30);
+  CHECK(stats == 14);
 }
 
-// After 3 steps only classifier.8.bias is well-conditioned: its gradient is mean(softmax) − mean(onehot)
-// and the softmax stays near-uniform (loss ≈ ln 10), so it tests the update rules end to end.
-// (PyTorch float32 vs float64 differ by 2.3e-5 after SGD, 9.1e-5 after Adam, whose updates
-// ≈ lr·sign(g) magnify small gradients.) A wrong rule moves it by ~1e-3: SGD without momentum by
-// 0.01·2.6·|g| ≈ 2.6e-3, Adam without bias correction by ~2e-3 in the first step.
 TEST_CASE_TEMPLATE("AlexNetCifar: 3 steps of SGD (momentum 0.9, weight decay 5e-4) match PyTorch", B,
                    CTNN_TEST_BACKENDS) {
-  const auto ref = load_reference("alexnet.safetensors");
-  AlexModel<B> model;
-  SGD opt(0.01f, 0.9f, 0.f, 5e-4f, false);
-  const auto losses = run_optimizer(model, opt, ref);
-  const auto expected = get(ref, "sgd.loss");
-  check_close(std::span(losses).first(1), std::span(expected).first(1), kRel, kAbs, "sgd: loss before step 1");
-  CHECK_MESSAGE(losses[2] < losses[0], "sgd: the loss should fall over 3 steps");
-  check_close(tensor(model, "classifier.8.bias"), get(ref, "sgd.classifier.8.bias"), 0, 1e-4,
-              "sgd: classifier.8.bias after 3 steps");
+  check_optimizer<B>(SGD(0.01f, 0.9f, 0.f, 5e-4f, false), "sgd");
+}
+
+TEST_CASE_TEMPLATE("AlexNetCifar: 3 steps of Nesterov SGD (momentum 0.9) match PyTorch", B, CTNN_TEST_BACKENDS) {
+  check_optimizer<B>(SGD(0.01f, 0.9f, 0.f, 0.f, true), "sgdn");
 }
 
 TEST_CASE_TEMPLATE("AlexNetCifar: 3 steps of Adam match PyTorch", B, CTNN_TEST_BACKENDS) {
-  const auto ref = load_reference("alexnet.safetensors");
-  AlexModel<B> model;
-  Adam opt(1e-3f);
-  const auto losses = run_optimizer(model, opt, ref);
-  const auto expected = get(ref, "adam.loss");
-  check_close(std::span(losses).first(1), std::span(expected).first(1), kRel, kAbs, "adam: loss before step 1");
-  CHECK_MESSAGE(losses[2] < losses[0], "adam: the loss should fall over 3 steps");
-  check_close(tensor(model, "classifier.8.bias"), get(ref, "adam.classifier.8.bias"), 0, 5e-4,
-              "adam: classifier.8.bias after 3 steps");
-}
-
-// Every stored tensor at the layer tests' tolerance. FAILS with the current reference data (see
-// CONDITIONING at the top): kept, skipped by default, for a regenerated, well-conditioned reference.
-TEST_CASE_TEMPLATE("AlexNetCifar: every stored tensor at 1e-4 (needs a well-conditioned reference)" * doctest::skip(),
-                   B, CTNN_TEST_BACKENDS) {
-  const auto ref = load_reference("alexnet.safetensors");
-  const auto x = get(ref, "x");
-  const auto labels = get_labels(ref, "labels");
-  {
-    AlexModel<B> model;
-    reset(model);
-    std::vector<float> logits;
-    forward_backward(model, x, labels, &logits);
-    check_close(logits, get(ref, "logits"), kRel, kAbs, "logits");
-    for (const char* n : {"features.0.weight", "features.0.bias", "features.1.weight", "features.14.bias",
-                          "classifier.0.bias", "classifier.8.weight", "classifier.8.bias"})
-      check_close(grad(model, n), get(ref, std::string("grad.") + n), kRel, kAbs, std::string("grad ") + n);
-  }
-  auto run = [&](auto opt, const std::string& prefix, std::initializer_list<const char*> names) {
-    AlexModel<B> model;
-    const auto losses = run_optimizer(model, opt, ref);
-    check_close(losses, get(ref, prefix + ".loss"), kRel, kAbs, prefix + ": losses");
-    for (const char* n : names)
-      check_close(tensor(model, n), get(ref, prefix + "." + n), kRel, kAbs, prefix + ": " + n + " after 3 steps");
-  };
-  run(SGD(0.01f, 0.9f, 0.f, 5e-4f, false), "sgd",
-      {"features.0.weight", "classifier.8.weight", "classifier.8.bias", "features.1.weight"});
-  run(SGD(0.01f, 0.9f, 0.f, 0.f, true), "sgdn", {"classifier.8.weight"});
-  run(Adam(1e-3f), "adam", {"features.0.weight", "classifier.8.weight", "classifier.8.bias"});
+  check_optimizer<B>(Adam(1e-3f), "adam");
 }
 
 // The update rules on a small, well-conditioned problem: 6 parameters, 3 steps with given
 // gradients, against torch.optim (torch 1.13, float32; values printed with 9 significant digits).
+// Covers what the whole-net runs above do not: dampening, plain SGD, Adam with other betas/eps
+// and weight decay, Nesterov with weight decay.
 TEST_CASE("SGD and Adam update rules match torch.optim step by step") {
   const std::vector<float> p0 = {0.5f, -1.f, 2.f, 0.f, 0.00100000005f, -0.25f};
   const std::vector<std::vector<float>> g = {
