@@ -93,17 +93,19 @@ int main(int argc, char** argv) {
   Args a;
   a.data = default_data_dir();
   CLI::App app{"Train the seed lab's AlexNet on CIFAR-10 with ctnn"};
+  const CLI::Validator positive(
+      [](std::string& v) { return std::stod(v) > 0 ? std::string() : "must be greater than 0, got " + v; }, "> 0");
   app.add_option("--data", a.data, "folder with data_batch_1..5 and test_batch (.bin or .bin.gz)");
   app.add_option("--preset", a.preset, "results-table row")
       ->check(CLI::IsMember({"pure", "bn", "dropout", "augment", "multibatch", "best"}));
   app.add_option("--epochs-scale", a.epochs_scale, "multiply every stage's epochs (rounded, >= 1 per stage)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive);
   app.add_option("--limit-train", a.limit_train, "use the first N training images (0 = all)");
   app.add_option("--limit-test", a.limit_test, "use the first N test images (0 = all)");
   app.add_option("--seed", a.seed, "seed for initialisation, shuffling, augmentation, dropout");
   app.add_option("--out", a.out, "folder for metrics.csv, checkpoint.safetensors, curves.png");
   app.add_flag("--resume", a.resume, "continue from <out>/checkpoint.safetensors");
-  app.add_option("--threads", a.threads, "CPU threads")->check(CLI::PositiveNumber);
+  app.add_option("--threads", a.threads, "CPU threads")->check(positive);
   app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--precision", a.precision, "f32 or bf16 (CPU: needs AVX512-BF16/AMX)")
       ->check(CLI::IsMember({"f32", "bf16"}));

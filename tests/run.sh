@@ -32,12 +32,12 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --test-dir build-asan -L unit -LE slow --output-on-failure
 
-for s in tests/fuzz/run.sh tests/kill_resume.sh tests/bad_inputs.sh; do
-  [ -f "$s" ] || continue
-  echo "== $s"
-  case "$s" in
-    tests/fuzz/run.sh) bash "$s" 60 ;;
-    *) bash "$s" build/examples/alexnet_cifar10 ;;
-  esac
-done
+echo "== fuzzing: each libFuzzer target for 60 s"
+bash tests/fuzz/run.sh 60
+
+echo "== kill -9 during training and during checkpoint writes, resume, compare with an uninterrupted run"
+LIMIT_TRAIN=500 bash tests/kill_resume.sh build/examples/alexnet_cifar10 build/tests/compare_checkpoints
+
+echo "== bad inputs: clear message, exit code 2"
+bash tests/bad_inputs.sh build/examples/alexnet_cifar10
 echo "== all checks passed"

@@ -185,11 +185,10 @@ TEST_CASE("resume: 1 epoch + resume + 1 epoch equals 2 epochs straight (SGD and 
   }
 }
 
-// Dropout masks are a function of (seed, Context::step, layer). Model::forward increments the
-// step on every forward, evaluation forwards included, but the checkpoint stores (and resume
-// restores) only the number of optimizer steps; so after a resume the masks differ from the
-// straight run's. Reported; remove may_fail once the step counters agree.
-TEST_CASE("resume with Dropout reproduces the straight run" * doctest::may_fail()) {
+// Dropout masks are a function of (seed, Context::step, layer). The checkpoint stores the number
+// of optimizer steps, so Model must count training forwards only (evaluation ones used to count
+// too, and a resumed run then drew other masks).
+TEST_CASE("resume with Dropout reproduces the straight run") {
   TempDir straight("drop_straight"), resumed("drop_resumed"), one("drop_one");
   {  // The cause: after one epoch (7 training batches of 32, 2 evaluation batches of 64) the
      // model's step counter is 9, the checkpoint's (restored on resume) is 7.
@@ -309,11 +308,10 @@ TEST_CASE("NaN guard: a huge learning rate stops training with epoch, batch and 
 
 // If the last batch of an epoch is the one whose step makes the parameters non-finite, the loss
 // of every training batch was finite and the NaN first shows in the evaluation, which throws
-// CrossEntropyLoss's bare "loss is -nan (NaN or Inf)": no epoch, no lr, no hint to resume.
+// CrossEntropyLoss's "loss is -nan"; the Trainer must still name epoch and lr and hint to resume.
 // (The checkpoint is still intact: evaluation comes before the save.) Here the second stage has
-// one batch per epoch and an lr of FLT_MAX. Reported; remove may_fail once evaluation failures
-// get the same message as training ones.
-TEST_CASE("NaN guard: a divergence that first shows in the evaluation also names epoch and lr" * doctest::may_fail()) {
+// one batch per epoch and an lr of FLT_MAX.
+TEST_CASE("NaN guard: a divergence that first shows in the evaluation also names epoch and lr") {
   TempDir dir("nan_eval");
   std::string msg;
   {

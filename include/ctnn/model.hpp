@@ -103,7 +103,7 @@ class Model {
     }(std::make_index_sequence<kLayers>{});
     out_.resize(std::size_t(n) * output_shape::size);
     ctx_.download(*a, out_);
-    ++ctx_.step;
+    if (ctx_.training) ++ctx_.step;  // counts training steps only: dropout masks stay reproducible on resume
     return out_;
   }
 

@@ -103,6 +103,9 @@ class Trainer {
     namespace fs = std::filesystem;
     fs::create_directories(opt_.out);
     const auto ckpt = opt_.out / "checkpoint.safetensors";
+    // A kill during a checkpoint write leaves its temporary file (never the checkpoint) behind.
+    for (const auto& e : fs::directory_iterator(opt_.out))
+      if (e.path().filename().string().starts_with("checkpoint.safetensors.tmp.")) fs::remove(e.path());
     Optimizer optim = opt_.adam ? Optimizer(Adam(opt_.stages[0].lr, 0.9f, 0.999f, 1e-8f, opt_.weight_decay))
                                 : Optimizer(SGD(opt_.stages[0].lr, opt_.momentum, 0.f, opt_.weight_decay));
     TrainState st;
@@ -110,6 +113,13 @@ class Trainer {
     st.extra["seed"] = std::to_string(opt_.seed);
     if (opt_.resume && fs::exists(ckpt)) {
       st = load_checkpoint(ckpt, model_, optim);
+      for (const auto& [key, value] : opt_.metadata)  // e.g. the preset: resuming another run is a mistake
+        if (auto it = st.extra.find(key); it != st.extra.end() && it->second != value)
+          throw Error(ckpt.string() + ": checkpoint was written by a run with " + key + "=" + it->second +
+                      ", this run has " + key + "=" + value);
+      if (auto it = st.extra.find("seed"); it != st.extra.end() && it->second != std::to_string(opt_.seed))
+        throw Error(ckpt.string() + ": checkpoint was written with seed " + it->second + ", this run has seed " +
+                    std::to_string(opt_.seed));
       model_.context().step = st.step;
       // A device backend keeps its own copy of the optimizer state: hand it the loaded one.
       std::visit([&](auto& o) { if constexpr (requires { model_.context().push(o); }) model_.context().push(o); }, optim);
@@ -166,7 +176,14 @@ class Trainer {
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         r.images_per_s = seen / r.seconds;
         r.train_loss = loss_sum / seen, r.train_acc = 100.0 * correct / seen;
-        last_eval_ = evaluate(model_, data_.test, norm_, opt_.eval_batch_size ? opt_.eval_batch_size : stage.batch_size);
+        try {
+          last_eval_ = evaluate(model_, data_.test, norm_, opt_.eval_batch_size ? opt_.eval_batch_size : stage.batch_size);
+        } catch (const Error& err) {  // the last update of the epoch can be the one that diverged
+          progress.clear();
+          throw Error(fmt::format("training diverged in epoch {} (lr {}), seen when evaluating: {}. The last good "
+                                  "checkpoint ({}) is intact; lower the learning rate and resume with --resume.",
+                                  epoch + 1, r.lr, err.what(), ckpt.string()));
+        }
         r.test_loss = last_eval_.loss, r.test_acc = last_eval_.accuracy;
         progress.clear();
         st.epochs_done = epoch + 1;
