@@ -191,6 +191,8 @@ void check_optimizer(Opt opt, const std::string& prefix) {
 
 TEST_CASE("AlexNetCifar: parameter count, shapes, names and summary") {
   static_assert(parameter_count<AlexNetCifar, AlexNetInput>() == 2091274);
+  // The library's model (built with concat_t from its features and classifier) is this same type.
+  static_assert(std::is_same_v<AlexNetCifar, ctnn::models::AlexNetCifar>);
   CHECK(parameter_count<AlexNetCifar, AlexNetInput>() == 2091274);
   static_assert(std::is_same_v<output_shape_t<AlexNetCifar, AlexNetInput>, Shape<10>>);
   static_assert(std::is_same_v<std::tuple_element_t<18, nodes_t<AlexNetCifar, AlexNetInput>>::out, Shape<4608>>);

@@ -21,6 +21,19 @@ struct Sequential {
   static constexpr std::size_t size = sizeof...(Layers);
 };
 
+/// concat_t<Sequential<A...>, Sequential<B...>, ...> = Sequential<A..., B...>: compose nets from
+/// named parts while the result stays one flat pack.
+template <class... Nets>
+struct Concat;
+template <class... A>
+struct Concat<Sequential<A...>> {
+  using type = Sequential<A...>;
+};
+template <class... A, class... B, class... Rest>
+struct Concat<Sequential<A...>, Sequential<B...>, Rest...> : Concat<Sequential<A..., B...>, Rest...> {};
+template <class... Nets>
+using concat_t = typename Concat<Nets...>::type;
+
 // Tag types that only exist to make a compiler error readable.
 template <int Index> struct layer_index {};
 template <class S> struct got {};

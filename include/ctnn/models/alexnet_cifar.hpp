@@ -14,25 +14,24 @@ namespace ctnn::models {
 
 using CifarImage = Shape<3, 32, 32>;
 
+/// The convolutional part (PyTorch: `features`), 3×32×32 → 128×6×6.
 template <float BnMomentum = 0.1f>
-using AlexNetCifarM = Sequential<
+using AlexNetFeatures = Sequential<
     Conv2d<3, 96, 3, 1, 1>, BatchNorm<2, BnMomentum>, ReLU, MaxPool2d<2, 2>,
     Conv2d<96, 128, 5, 1, 2>, BatchNorm<2, BnMomentum>, ReLU, MaxPool2d<2, 1>,
     Conv2d<128, 256, 3>, BatchNorm<2, BnMomentum>, ReLU,
     Conv2d<256, 256, 3, 1, 1>, BatchNorm<2, BnMomentum>, ReLU,
-    Conv2d<256, 128, 3, 1, 1>, BatchNorm<2, BnMomentum>, ReLU, MaxPool2d<3, 2>,
-    Flatten, Linear<4608, 128>, BatchNorm1d, ReLU, Dropout,
-    Linear<128, 64>, BatchNorm1d, ReLU, Dropout, Linear<64, 10>>;
+    Conv2d<256, 128, 3, 1, 1>, BatchNorm<2, BnMomentum>, ReLU, MaxPool2d<3, 2>>;
 
 template <float BnMomentum = 0.1f>
-using AlexNetCifarBNM = Sequential<
-    Conv2d<3, 96, 3, 1, 1>, BatchNorm<2, BnMomentum>, ReLU, MaxPool2d<2, 2>,
-    Conv2d<96, 128, 5, 1, 2>, BatchNorm<2, BnMomentum>, ReLU, MaxPool2d<2, 1>,
-    Conv2d<128, 256, 3>, BatchNorm<2, BnMomentum>, ReLU,
-    Conv2d<256, 256, 3, 1, 1>, BatchNorm<2, BnMomentum>, ReLU,
-    Conv2d<256, 128, 3, 1, 1>, BatchNorm<2, BnMomentum>, ReLU, MaxPool2d<3, 2>,
-    Flatten, Linear<4608, 128>, BatchNorm1d, ReLU,
-    Linear<128, 64>, BatchNorm1d, ReLU, Linear<64, 10>>;
+using AlexNetCifarM = concat_t<AlexNetFeatures<BnMomentum>,
+                               Sequential<Flatten, Linear<4608, 128>, BatchNorm1d, ReLU, Dropout,
+                                          Linear<128, 64>, BatchNorm1d, ReLU, Dropout, Linear<64, 10>>>;
+
+template <float BnMomentum = 0.1f>
+using AlexNetCifarBNM = concat_t<AlexNetFeatures<BnMomentum>,
+                                 Sequential<Flatten, Linear<4608, 128>, BatchNorm1d, ReLU,
+                                            Linear<128, 64>, BatchNorm1d, ReLU, Linear<64, 10>>>;
 
 using AlexNetCifarPure = Sequential<
     Conv2d<3, 96, 3, 1, 1>, ReLU, MaxPool2d<2, 2>,
