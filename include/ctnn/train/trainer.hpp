@@ -111,6 +111,9 @@ class Trainer {
     TrainState st;
     st.extra = opt_.metadata;
     st.extra["seed"] = std::to_string(opt_.seed);
+    // What a user of the weights needs to feed the net the way it was trained.
+    st.extra["normalize.mean"] = fmt::format("{},{},{}", norm_.mean[0], norm_.mean[1], norm_.mean[2]);
+    st.extra["normalize.std"] = fmt::format("{},{},{}", norm_.std[0], norm_.std[1], norm_.std[2]);
     if (opt_.resume && fs::exists(ckpt)) {
       st = load_checkpoint(ckpt, model_, optim);
       for (const auto& [key, value] : opt_.metadata)  // e.g. the preset: resuming another run is a mistake
