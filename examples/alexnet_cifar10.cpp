@@ -51,7 +51,7 @@ std::vector<train::Stage> stages_for(const Args& a) {
 }
 
 template <class Net, class Backend>
-int train(const Args& a) {
+int train_net(const Args& a) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto data = data::Cifar10::load(a.data, a.limit_train, a.limit_test);
   Model<Net, models::CifarImage, Backend> model(a.seed, a.precision == "bf16" ? Precision::bf16 : Precision::f32);
@@ -78,9 +78,9 @@ int train(const Args& a) {
 
 template <class Backend>
 int dispatch(const Args& a) {
-  if (a.preset == "pure") return train<models::AlexNetCifarPure, Backend>(a);
-  if (a.preset == "bn") return train<models::AlexNetCifarBNM<0.9f>, Backend>(a);
-  return train<models::AlexNetCifarM<0.9f>, Backend>(a);
+  if (a.preset == "pure") return train_net<models::AlexNetCifarPure, Backend>(a);
+  if (a.preset == "bn") return train_net<models::AlexNetCifarBNM<0.9f>, Backend>(a);
+  return train_net<models::AlexNetCifarM<0.9f>, Backend>(a);
 }
 
 std::string default_data_dir() {
