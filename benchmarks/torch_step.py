@@ -26,22 +26,9 @@ import torch
 import torch.nn as nn
 
 
-class AlexNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(3, 96, 3, 1, 1), nn.BatchNorm2d(96), nn.ReLU(), nn.MaxPool2d(2, 2),
-            nn.Conv2d(96, 128, 5, 1, 2), nn.BatchNorm2d(128), nn.ReLU(), nn.MaxPool2d(2, 1),
-            nn.Conv2d(128, 256, 3), nn.BatchNorm2d(256), nn.ReLU(),
-            nn.Conv2d(256, 256, 3, 1, 1), nn.BatchNorm2d(256), nn.ReLU(),
-            nn.Conv2d(256, 128, 3, 1, 1), nn.BatchNorm2d(128), nn.ReLU(), nn.MaxPool2d(3, 2))
-        self.classifier = nn.Sequential(
-            nn.Linear(4608, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(),
-            nn.Linear(128, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(),
-            nn.Linear(64, 10))
-
-    def forward(self, x):
-        return self.classifier(torch.flatten(self.features(x), 1))
+# The seed net exactly as the PyTorch references define it (one definition for both).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+from make_reference import AlexNet  # noqa: E402
 
 
 def main():

@@ -21,8 +21,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 OUT_DIR = os.path.dirname(os.path.abspath(__file__))
-torch.manual_seed(1234)
-torch.set_num_threads(1)  # single-threaded reductions: reproducible bits
 
 
 # ---------------------------------------------------------------------------
@@ -471,6 +469,9 @@ def make_alexnet():
 
 
 if __name__ == "__main__":
+    # Here, not at import: benchmarks/torch_step.py imports AlexNet from this file.
+    torch.manual_seed(1234)
+    torch.set_num_threads(1)  # single-threaded reductions: reproducible bits
     make_conv2d()
     make_linear()
     make_batchnorm()
