@@ -6,9 +6,10 @@
 //                               the activation type `Context<B>::Act`, plus upload/download of
 //                               host NCHW float data;
 //   Impl<Layer, In, Backend>    for every layer description: how its forward/backward contract runs.
-// Every Impl has the same four members:
+// Every Impl has the same five members:
 //   void setup(Context&, int batch, const Act& x, Bound p, Links l)  build for a batch size
 //                                                   (x: the input as it will arrive, e.g. its layout)
+//   const Act& output() const                        the output as it will leave (the next setup's x)
 //   const Act& forward(Context&, const Act& x)       output owned by the Impl
 //   const Act& backward(Context&, const Act& x, const Act& dy, bool need_dx)
 //                                                   overwrites its parameter gradients; returns dx
@@ -16,6 +17,10 @@
 // Bound gives the layer's tensors in the order of Layer::params<In>() as pointers into Model's
 // arenas (grad is null for buffers). Links tells a layer about its neighbours so a backend can
 // fuse (BatchNorm followed by ReLU runs as one oneDNN primitive; the ReLU then passes through).
+// Optional Context hooks, used by Model only where a backend has them: begin_workspace() /
+// end_workspace() around the setups of one batch size (oneDNN pools its gradient buffers there),
+// bind_arenas(...) (CUDA mirrors the arenas on the device), param_version (bumped whenever
+// parameters may have been written, so cached weight conversions can be skipped otherwise).
 #include <array>
 #include <cstdint>
 
