@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ctnn/data/cifar10.hpp"
+#include "error_of.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctnn::data;
@@ -52,14 +53,7 @@ Cifar10Split make_constant_split(std::size_t n) {
   return s;
 }
 
-std::string error_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const ctnn::Error& e) {
-    return e.what();
-  }
-  return "<no ctnn::Error thrown>";
-}
+using ctnn_test::error_of;
 
 bool contains(const std::string& s, const std::string& sub) { return s.find(sub) != std::string::npos; }
 

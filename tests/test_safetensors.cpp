@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "error_of.hpp"
+
 namespace fs = std::filesystem;
 using ctnn::io::parse_safetensors;
 using ctnn::io::SafetensorsFile;
@@ -32,16 +34,7 @@ std::vector<std::byte> raw_file(const std::string& header, const std::vector<std
   return out;
 }
 
-// The ctnn::Error message `f` throws, or a marker that fails every substring check below.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ctnn::Error& e) {
-    return e.what();
-  }
-  return "<did not throw ctnn::Error>";
-}
+using ctnn_test::error_of;
 
 std::string parse_error(const std::vector<std::byte>& bytes) {
   return error_of([&] { parse_safetensors(bytes, "ckpt.safetensors"); });

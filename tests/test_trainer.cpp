@@ -18,6 +18,7 @@
 #include "ctnn/io/safetensors.hpp"
 #include "ctnn/train/checkpoint.hpp"
 #include "ctnn/train/trainer.hpp"
+#include "error_of.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctnn;
@@ -95,15 +96,7 @@ std::vector<std::string> lines_of(const fs::path& p) {
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ctnn::Error& e) {
-    return e.what();
-  }
-  return "<did not throw ctnn::Error>";
-}
+using ctnn_test::error_of;
 
 // Largest |a - b| over every tensor of two checkpoint files (they must hold the same names,
 // dtypes and shapes). F32 only compared by value; other dtypes must be byte-identical.
