@@ -3,6 +3,7 @@
 //   alexnet_cifar10 --preset best                 # the lab's best row, 50 epochs
 //   alexnet_cifar10 --preset bn --epochs-scale 0.1 --limit-train 5000
 //   alexnet_cifar10 --summary                     # the torchsummary table, then exit
+//   alexnet_cifar10 --threads 1                   # CPU threads (default: OMP_NUM_THREADS, else all cores)
 //
 // Presets (each row adds one change to the previous, as in the lab):
 //   pure        conv-pool-ReLU and FC-ReLU only, 50 epochs, batch 128, SGD lr 0.001 momentum 0.9
@@ -12,8 +13,6 @@
 //   multibatch  + staged batches: 32 for 20 epochs, 128 for 20, 256 for 10
 //   best        + staged learning rates 0.05 / 0.005 / 0.0005 for those stages
 // The last line is always: final test_acc=<%> test_loss=<nats> epochs=<n> seconds=<s>
-#include <omp.h>
-
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <filesystem>
@@ -21,6 +20,7 @@
 #include <thread>
 
 #include "ctnn/ctnn.hpp"
+#include "ctnn/threads.hpp"
 #include "ctnn/data/cifar10.hpp"
 #include "ctnn/train/trainer.hpp"
 
@@ -32,7 +32,7 @@ struct Args {
   double epochs_scale = 1.0;
   std::size_t limit_train = 0, limit_test = 0;
   std::uint64_t seed = 1;
-  int threads = int(std::thread::hardware_concurrency());
+  int threads = 0;  // 0: leave oneDNN's default (OMP_NUM_THREADS, else all cores)
   bool resume = false, summary = false;
 };
 
@@ -63,7 +63,7 @@ int train_net(const Args& a) {
   o.resume = a.resume;
   o.metadata = {{"preset", a.preset}, {"precision", a.precision}};
   fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads, {}), {} train / {} test images from {}\n", a.preset,
-             a.device, a.threads, a.precision, data.train.size(), data.test.size(), a.data);
+             a.device, ctnn::num_threads(), a.precision, data.train.size(), data.test.size(), a.data);
   std::fflush(stdout);  // the log of a background run shows at once what is running
   train::Trainer trainer(model, data, o);
   const auto last = trainer.run();
@@ -79,8 +79,8 @@ int train_net(const Args& a) {
 template <class Backend>
 int dispatch(const Args& a) {
   if (a.preset == "pure") return train_net<models::AlexNetCifarPure, Backend>(a);
-  if (a.preset == "bn") return train_net<models::AlexNetCifarBNM<0.9f>, Backend>(a);
-  return train_net<models::AlexNetCifarM<0.9f>, Backend>(a);
+  if (a.preset == "bn") return train_net<models::AlexNetCifarBNM<0.9_r>, Backend>(a);
+  return train_net<models::AlexNetCifarM<0.9_r>, Backend>(a);
 }
 
 std::string default_data_dir() {
@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", a.seed, "seed for initialisation, shuffling, augmentation, dropout");
   app.add_option("--out", a.out, "folder for metrics.csv, checkpoint.safetensors, curves.png");
   app.add_flag("--resume", a.resume, "continue from <out>/checkpoint.safetensors");
-  app.add_option("--threads", a.threads, "CPU threads")->check(positive);
+  app.add_option("--threads", a.threads, "CPU threads (default: OMP_NUM_THREADS, else all cores)")->check(positive);
   app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--precision", a.precision, "f32 or bf16 (CPU: needs AVX512-BF16/AMX)")
       ->check(CLI::IsMember({"f32", "bf16"}));
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     const auto probe = fs::path(a.out) / ".write-test";
     if (ec || !std::ofstream(probe)) throw UsageError("--out " + a.out + ": folder cannot be created or is not writable");
     fs::remove(probe);
-    omp_set_num_threads(a.threads);
+    if (a.threads > 0) ctnn::set_num_threads(a.threads);
     if (a.device == "cuda") {
 #if CTNN_WITH_CUDA
       return dispatch<ctnn::cuda>(a);

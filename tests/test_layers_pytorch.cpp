@@ -110,7 +110,7 @@ TEST_CASE_TEMPLATE("BatchNorm2d matches PyTorch (train, running stats, eval)", B
 TEST_CASE_TEMPLATE("BatchNorm2d with momentum 0.9 matches PyTorch", B, CTNN_TEST_BACKENDS) {
   const auto ref = load_reference("batchnorm2d.safetensors");
   REQUIRE(ref.metadata.at("m09.momentum") == "0.9");
-  Model<Sequential<BatchNorm<2, 0.9f>>, Shape<3, 5, 5>, B> model;
+  Model<Sequential<BatchNorm<2, 0.9_r>>, Shape<3, 5, 5>, B> model;
   set_tensor(model, "0.weight", get(ref, "weight"));
   set_tensor(model, "0.bias", get(ref, "bias"));
   set_tensor(model, "0.running_mean", get(ref, "running_mean_before"));

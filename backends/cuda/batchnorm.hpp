@@ -16,8 +16,9 @@
 
 namespace ctnn {
 
-template <int D, float M, float E, class In>
-struct Impl<BatchNorm<D, M, E>, In, cuda> {
+template <int D, Ratio Mr, Ratio Er, class In>
+struct Impl<BatchNorm<D, Mr, Er>, In, cuda> {
+  static constexpr float M = Mr, E = Er;
   static constexpr int C = In::c;
   static constexpr cudnnBatchNormMode_t mode = CUDNN_BATCHNORM_SPATIAL;
   static constexpr float one = 1.f, zero = 0.f;

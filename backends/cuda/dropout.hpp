@@ -10,8 +10,9 @@
 
 namespace ctnn {
 
-template <float P, class In>
-struct Impl<DropoutP<P>, In, cuda> {
+template <Ratio Pr, class In>
+struct Impl<DropoutP<Pr>, In, cuda> {
+  static constexpr float P = Pr;
   gpu::Tensor y, dx;
   std::uint64_t key = 0;
   float p = 0.f, scale = 1.f;

@@ -12,8 +12,9 @@
 
 namespace ctnn {
 
-template <int D, float M, float E, class In>
-struct Impl<BatchNorm<D, M, E>, In, cpu> {
+template <int D, Ratio Mr, Ratio Er, class In>
+struct Impl<BatchNorm<D, Mr, Er>, In, cpu> {
+  static constexpr float M = Mr, E = Er;
   static constexpr int C = In::c;
   using memory = dnnl::memory;
   using bn_fwd = dnnl::batch_normalization_forward;

@@ -12,8 +12,9 @@
 
 namespace ctnn {
 
-template <float P, class In>
-struct Impl<DropoutP<P>, In, cpu> {
+template <Ratio Pr, class In>
+struct Impl<DropoutP<Pr>, In, cpu> {
+  static constexpr float P = Pr;
   using memory = dnnl::memory;
   memory y, dx;
   memory::desc md;

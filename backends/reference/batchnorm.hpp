@@ -9,8 +9,9 @@
 
 namespace ctnn {
 
-template <int D, float M, float E, class In>
-struct Impl<BatchNorm<D, M, E>, In, reference> {
+template <int D, Ratio Mr, Ratio Er, class In>
+struct Impl<BatchNorm<D, Mr, Er>, In, reference> {
+  static constexpr float M = Mr, E = Er;
   static constexpr int C = In::c, HW = In::h * In::w;
   HostTensor y, dx, xhat;
   std::vector<float> rstd = std::vector<float>(C);

@@ -66,8 +66,9 @@ inline std::uint64_t dropout_stream(std::uint64_t seed, std::uint64_t step, int 
   return mix64(mix64(seed) ^ mix64(step * 1315423911ull + std::uint64_t(layer)));
 }
 
-template <float P, class In>
-struct Impl<DropoutP<P>, In, reference> : ElementwiseRef<Impl<DropoutP<P>, In, reference>, In> {
+template <Ratio Pr, class In>
+struct Impl<DropoutP<Pr>, In, reference> : ElementwiseRef<Impl<DropoutP<Pr>, In, reference>, In> {
+  static constexpr float P = Pr;
   std::uint64_t stream = 0;
   float p = P, scale = 1.f;
   int layer = 0;

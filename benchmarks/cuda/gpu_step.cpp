@@ -20,7 +20,7 @@
 
 using namespace ctnn;
 using Clock = std::chrono::steady_clock;
-using Net = models::AlexNetCifarM<0.9f>;  // the example's --preset best network
+using Net = models::AlexNetCifarM<0.9_r>;  // the example's --preset best network
 using Img = models::CifarImage;
 
 namespace {

@@ -29,7 +29,7 @@ TEST_CASE("cuda BatchNorm2d/1d match the reference: train, running statistics, e
     p.run(3, false, 22, "bn2d eval");
   }
   {
-    Pair<Sequential<BatchNorm<2, 0.9f>>, Shape<2, 3, 3>> p;  // the lab's momentum = 0.9
+    Pair<Sequential<BatchNorm<2, 0.9_r>>, Shape<2, 3, 3>> p;  // the lab's momentum = 0.9
     p.rtol = 1e-4, p.atol = 1e-4;
     p.run(2, true, 23, "bn2d momentum 0.9");
     p.run(2, false, 24, "bn2d momentum 0.9 eval");
@@ -86,7 +86,7 @@ TEST_CASE("cuda Dropout draws the reference's masks") {
 
 TEST_CASE("cuda conv-bn-relu-pool-dropout-linear stack matches the reference") {
   using Net = Sequential<Conv2d<3, 6, 3, 1, 1>, BatchNorm2d, ReLU, MaxPool2d<2, 2>, Conv2d<6, 4, 3>, Sigmoid, Flatten,
-                         Linear<16, 8>, BatchNorm1d, ReLU, DropoutP<0.3f>, Linear<8, 3>>;
+                         Linear<16, 8>, BatchNorm1d, ReLU, DropoutP<0.3_r>, Linear<8, 3>>;
   Pair<Net, Shape<3, 8, 8>> p(7);
   p.rtol = 1e-3, p.atol = 1e-4;
   p.run(4, true, 70, "stack train");

@@ -1,5 +1,7 @@
 #pragma once
 // BatchNorm<Dims, Momentum, Eps>: batch normalisation (Ioffe & Szegedy 2015), PyTorch semantics.
+//   Momentum and Eps are exact Ratios (ctnn/ratio.hpp): BatchNorm<2, 0.9_r> is PyTorch's
+//   BatchNorm2d(C, momentum=0.9); the defaults are PyTorch's 0.1 and 1e-5.
 //   BatchNorm2d = BatchNorm<2>: input N × C × H × W, statistics per channel over N·H·W.
 //   BatchNorm1d = BatchNorm<1>: input N × C (flat), statistics per feature over N.
 // The channel count C is inferred from the input shape (PyTorch makes you repeat it).
@@ -11,14 +13,16 @@
 #include <array>
 
 #include "ctnn/layers/param.hpp"
+#include "ctnn/ratio.hpp"
 #include "ctnn/shape.hpp"
 
 namespace ctnn {
 
-template <int Dims, float Momentum = 0.1f, float Eps = 1e-5f>
+template <int Dims, Ratio Momentum = 0.1_r, Ratio Eps = 1e-5_r>
 struct BatchNorm {
   static_assert(Dims == 1 || Dims == 2, "BatchNorm: Dims is 1 (N×C) or 2 (N×C×H×W)");
-  static_assert(Momentum >= 0.f && Momentum <= 1.f, "BatchNorm: momentum must be in [0, 1]");
+  static_assert(Momentum.num >= 0 && Momentum.num <= Momentum.den, "BatchNorm: momentum must be in [0, 1]");
+  static_assert(Eps.num > 0, "BatchNorm: eps must be > 0");
   static constexpr const char* name = Dims == 2 ? "BatchNorm2d" : "BatchNorm1d";
   static constexpr float momentum = Momentum, eps = Eps;
 

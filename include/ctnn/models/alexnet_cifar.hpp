@@ -5,7 +5,7 @@
 //   AlexNetCifarPure  conv-pool-activation and FC-activation only (preset "pure")
 // Layer order follows the lab's PyTorch module (features.* then classifier.*), so checkpoint
 // names match its state_dict. Momentum is a template argument of BatchNorm (PyTorch's meaning:
-// running = (1 − m)·running + m·batch); BN2dM lets the lab's momentum=0.9 be chosen.
+// running = (1 − m)·running + m·batch); AlexNetCifarM<0.9_r> is the lab's momentum=0.9.
 #include "ctnn/layers.hpp"
 #include "ctnn/sequential.hpp"
 #include "ctnn/shape.hpp"
@@ -15,7 +15,7 @@ namespace ctnn::models {
 using CifarImage = Shape<3, 32, 32>;
 
 /// The convolutional part (PyTorch: `features`), 3×32×32 → 128×6×6.
-template <float BnMomentum = 0.1f>
+template <Ratio BnMomentum = 0.1_r>
 using AlexNetFeatures = Sequential<
     Conv2d<3, 96, 3, 1, 1>, BatchNorm<2, BnMomentum>, ReLU, MaxPool2d<2, 2>,
     Conv2d<96, 128, 5, 1, 2>, BatchNorm<2, BnMomentum>, ReLU, MaxPool2d<2, 1>,
@@ -23,12 +23,12 @@ using AlexNetFeatures = Sequential<
     Conv2d<256, 256, 3, 1, 1>, BatchNorm<2, BnMomentum>, ReLU,
     Conv2d<256, 128, 3, 1, 1>, BatchNorm<2, BnMomentum>, ReLU, MaxPool2d<3, 2>>;
 
-template <float BnMomentum = 0.1f>
+template <Ratio BnMomentum = 0.1_r>
 using AlexNetCifarM = concat_t<AlexNetFeatures<BnMomentum>,
                                Sequential<Flatten, Linear<4608, 128>, BatchNorm1d, ReLU, Dropout,
                                           Linear<128, 64>, BatchNorm1d, ReLU, Dropout, Linear<64, 10>>>;
 
-template <float BnMomentum = 0.1f>
+template <Ratio BnMomentum = 0.1_r>
 using AlexNetCifarBNM = concat_t<AlexNetFeatures<BnMomentum>,
                                  Sequential<Flatten, Linear<4608, 128>, BatchNorm1d, ReLU,
                                             Linear<128, 64>, BatchNorm1d, ReLU, Linear<64, 10>>>;
