@@ -1,9 +1,15 @@
 # CUDA backend (backends/cuda), included by the top-level CMakeLists.txt after the ctnn target.
 #
+# Two targets, so that the CPU library never needs CUDA:
+#   ctnn::ctnn   headers + oneDNN (CPU); knows nothing of CUDA
+#   ctnn::cuda   ctnn::ctnn + the CUDA backend: defines CTNN_WITH_CUDA, links the kernels library
+#                (ctnn_cuda_kernels), CUDA::cudart, CUDA::cublas and cuDNN (ctnn::cudnn)
+# Installed, ctnn::cuda is the package's optional component: find_package(ctnn COMPONENTS cuda).
+#
 # CTNN_WITH_CUDA defaults to ON when nvcc, the CUDA toolkit (cuBLAS) and cuDNN are all found.
 # The backend's host code is headers like the rest of ctnn (any .cpp may use ctnn::cuda); only
 # its kernels (backends/cuda/kernels/*.cu) are compiled, once, by nvcc into the static library
-# ctnn_cuda that ctnn::ctnn links. Why not kernels in headers for nvcc-compiled consumers: nvcc
+# ctnn_cuda_kernels. Why not kernels in headers for nvcc-compiled consumers: nvcc
 # 13's front end cannot compile oneDNN's C++20 headers (internal error on std::vector of its C
 # structs), rejects code g++ accepts (examples/alexnet_cifar10.cpp), and takes minutes per
 # translation unit that instantiates a Model; with the kernels in a library, consumers stay .cpp.
@@ -24,9 +30,10 @@ if(CMAKE_CUDA_COMPILER)
     get_filename_component(CUDAToolkit_ROOT "${_ctnn_nvcc_dir}" DIRECTORY)
   endif()
   find_package(CUDAToolkit QUIET)
-  find_path(CTNN_CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} ${CUDAToolkit_ROOT} PATH_SUFFIXES include)
-  find_library(CTNN_CUDNN_LIBRARY cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_ROOT} PATH_SUFFIXES lib64 lib)
-  if(CUDAToolkit_FOUND AND TARGET CUDA::cublas AND CTNN_CUDNN_INCLUDE_DIR AND CTNN_CUDNN_LIBRARY)
+  if(CUDAToolkit_FOUND)
+    include(${CMAKE_CURRENT_LIST_DIR}/ctnnFindCudnn.cmake)
+  endif()
+  if(CUDAToolkit_FOUND AND TARGET CUDA::cublas AND CTNN_CUDNN_FOUND)
     set(_ctnn_cuda_default ON)
   endif()
 endif()
@@ -39,9 +46,10 @@ if(NOT CMAKE_CUDA_COMPILER)
   message(FATAL_ERROR "CTNN_WITH_CUDA: no CUDA compiler; pass -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc or turn it OFF")
 endif()
 find_package(CUDAToolkit REQUIRED)
-if(NOT CTNN_CUDNN_INCLUDE_DIR OR NOT CTNN_CUDNN_LIBRARY)
+include(${CMAKE_CURRENT_LIST_DIR}/ctnnFindCudnn.cmake)
+if(NOT CTNN_CUDNN_FOUND)
   message(FATAL_ERROR "CTNN_WITH_CUDA: cuDNN not found (cudnn.h, libcudnn) under ${CUDAToolkit_ROOT}; "
-                      "set CTNN_CUDNN_INCLUDE_DIR / CTNN_CUDNN_LIBRARY or turn CTNN_WITH_CUDA OFF")
+                      "set CUDNN_ROOT (or CTNN_CUDNN_INCLUDE_DIR / CTNN_CUDNN_LIBRARY) or turn CTNN_WITH_CUDA OFF")
 endif()
 
 # GPU architectures: what the toolkit supports, as real code, plus PTX of the newest for GPUs
@@ -68,25 +76,39 @@ message(STATUS "ctnn: CUDA backend with CUDA ${CMAKE_CUDA_COMPILER_VERSION}, cuD
                "architectures ${CMAKE_CUDA_ARCHITECTURES}")
 
 set(_ctnn_cuda_dir ${CMAKE_CURRENT_LIST_DIR})
-add_library(ctnn_cuda STATIC ${_ctnn_cuda_dir}/kernels/elementwise.cu ${_ctnn_cuda_dir}/kernels/maxpool.cu
-                             ${_ctnn_cuda_dir}/kernels/optim.cu ${_ctnn_cuda_dir}/kernels/loss.cu)
-set_target_properties(ctnn_cuda PROPERTIES CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON)
-target_include_directories(ctnn_cuda PRIVATE $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
-                                             $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>)
-set_target_properties(ctnn_cuda PROPERTIES POSITION_INDEPENDENT_CODE ON)
+add_library(ctnn_cuda_kernels STATIC ${_ctnn_cuda_dir}/kernels/elementwise.cu ${_ctnn_cuda_dir}/kernels/maxpool.cu
+                                     ${_ctnn_cuda_dir}/kernels/optim.cu ${_ctnn_cuda_dir}/kernels/loss.cu)
+set_target_properties(ctnn_cuda_kernels PROPERTIES CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON
+                                                   POSITION_INDEPENDENT_CODE ON EXPORT_NAME cuda_kernels)
+target_include_directories(ctnn_cuda_kernels PRIVATE $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+                                                     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>)
+# -lineinfo: source lines in compute-sanitizer and Nsight reports, at no run-time cost.
+target_compile_options(ctnn_cuda_kernels PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
 # Same float operations as the host loops of SGD/Adam (no FMA contraction): identical updates.
 set_source_files_properties(${_ctnn_cuda_dir}/kernels/optim.cu PROPERTIES COMPILE_OPTIONS "--fmad=false")
-target_link_libraries(ctnn_cuda PUBLIC CUDA::cudart)
+target_link_libraries(ctnn_cuda_kernels PUBLIC CUDA::cudart)
 
-target_link_libraries(ctnn INTERFACE ctnn_cuda CUDA::cudart CUDA::cublas ${CTNN_CUDNN_LIBRARY})
-target_include_directories(ctnn INTERFACE ${CTNN_CUDNN_INCLUDE_DIR})
-target_compile_definitions(ctnn INTERFACE CTNN_WITH_CUDA=1)
-install(TARGETS ctnn_cuda EXPORT ctnnTargets)
+add_library(ctnn_cuda INTERFACE)
+add_library(ctnn::cuda ALIAS ctnn_cuda)
+set_target_properties(ctnn_cuda PROPERTIES EXPORT_NAME cuda)
+target_link_libraries(ctnn_cuda INTERFACE ctnn ctnn_cuda_kernels CUDA::cudart CUDA::cublas ctnn::cudnn)
+target_compile_definitions(ctnn_cuda INTERFACE CTNN_WITH_CUDA=1)
+install(TARGETS ctnn_cuda ctnn_cuda_kernels EXPORT ctnnCudaTargets)
+install(EXPORT ctnnCudaTargets NAMESPACE ctnn:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ctnn)
+install(FILES ${_ctnn_cuda_dir}/ctnnFindCudnn.cmake DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ctnn)
 
 if(CTNN_BUILD_TESTS)
   enable_testing()
   add_subdirectory(${PROJECT_SOURCE_DIR}/tests/cuda ${PROJECT_BINARY_DIR}/tests/cuda)
+  foreach(t test_cuda test_cuda_nvcc)  # CUDA programs use ctnn::cuda (linking it twice is harmless)
+    if(TARGET ${t})
+      target_link_libraries(${t} PRIVATE ctnn::cuda)
+    endif()
+  endforeach()
 endif()
 if(CTNN_BUILD_BENCHMARKS)
   add_subdirectory(${PROJECT_SOURCE_DIR}/benchmarks/cuda ${PROJECT_BINARY_DIR}/benchmarks/cuda)
+  if(TARGET gpu_step)
+    target_link_libraries(gpu_step PRIVATE ctnn::cuda)
+  endif()
 endif()
