@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command (README; .ci/run calls exactly this). From a fresh clone on Debian:
-# installs packages, builds everything in Release, runs the unit tests, the learning check on
-# real CIFAR-10, the consumer project both ways, and the hardening checks (sanitizers, fuzzing,
-# kill-and-resume, bad inputs) where their scripts are present.
+# installs packages, builds everything in Release with GCC, runs the unit tests, the learning check
+# on real CIFAR-10, the consumer project (add_subdirectory, find_package with the CUDA toolkit
+# hidden, the README's code sample), the unit tests built with Clang 14, and the hardening checks
+# (sanitizers, fuzzing, kill-and-resume, bad inputs). .ci/run also runs tests/fresh_machine.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/install-deps
@@ -16,18 +17,18 @@ cmake --build build -j"$jobs"
 echo "== tests"
 ctest --test-dir build --output-on-failure
 
-echo "== consumer project: add_subdirectory and find_package"
-rm -rf build/consumer
-cmake -S tests/consumer -B build/consumer/sub -G Ninja -DCTNN_CONSUMER_MODE=subdirectory >/dev/null
-cmake --build build/consumer/sub >/dev/null && build/consumer/sub/consumer | tail -n 1
-cmake --install build --prefix build/consumer/prefix >/dev/null
-cmake -S tests/consumer -B build/consumer/pkg -G Ninja -DCTNN_CONSUMER_MODE=package \
-  -DCMAKE_PREFIX_PATH="$PWD/build/consumer/prefix" >/dev/null
-cmake --build build/consumer/pkg >/dev/null && build/consumer/pkg/consumer | tail -n 1
+echo "== consumer project: add_subdirectory, find_package (CUDA toolkit hidden), README sample"
+bash tests/consumer/run.sh build
+
+echo "== unit tests built with Clang 14 (Release; the sanitizer build below stays on GCC)"
+cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DCTNN_BUILD_EXAMPLES=OFF -DCTNN_BUILD_BENCHMARKS=OFF -DCTNN_WITH_CUDA=OFF >/dev/null
+cmake --build build-clang -j"$jobs"
+ctest --test-dir build-clang -L unit --output-on-failure
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCTNN_SANITIZE=ON \
-  -DCTNN_BUILD_EXAMPLES=OFF -DCTNN_BUILD_BENCHMARKS=OFF >/dev/null
+  -DCTNN_BUILD_EXAMPLES=OFF -DCTNN_BUILD_BENCHMARKS=OFF -DCTNN_WITH_CUDA=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --test-dir build-asan -L unit -LE slow --output-on-failure
