@@ -103,13 +103,20 @@ echo "== consumer project (add_subdirectory and find_package)"
 bash tests/consumer/run.sh build
 echo "== fresh machine: passed"
 EOF
+# The full log (apt, cmake, compiler) goes to $cache/last-run.log; the screen gets the steps and,
+# on failure, the log's end.
+log=$cache/last-run.log
 status=0
 chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/bash /root/fresh.sh || status=$?
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/bash /root/fresh.sh >"$log" 2>&1 || status=$?
 secs=$(($(date +%s) - start))
 if [ "$status" -eq 0 ]; then
-  echo "fresh_machine: PASSED in ${secs} s"
+  grep -E '^(== |-- |installing: |loss |readme_sample|Total params)' "$log"
+  echo "fresh_machine: PASSED in ${secs} s (log: $log)"
 else
-  echo "fresh_machine: FAILED (exit $status) after ${secs} s"
+  grep -E '^(== |-- |installing: )' "$log" || true
+  echo "--- last 40 lines of $log"
+  tail -n 40 "$log"
+  echo "fresh_machine: FAILED (exit $status) after ${secs} s (log: $log)"
 fi
 exit "$status"
