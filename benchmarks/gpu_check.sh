@@ -1,75 +1,121 @@
 #!/usr/bin/env bash
-# GPU check of the CUDA backend: build (Release, CUDA on), CUDA tests, train-step timing at batch
-# 128 and 256, then `alexnet_cifar10 --preset best` (50 epochs) with --device cuda.
+# GPU check of the CUDA backend in one command: build (or take prebuilt binaries), the CUDA tests,
+# a compute-sanitizer pass, train-step timings, then the results-table presets at full length in
+# priority order until the time budget is spent.
 #
-#   benchmarks/gpu_check.sh DATA_DIR OUT_DIR [STEP...]      STEP: build test bench train (default: all)
-#
-# OUT_DIR receives build.log, tests.log, gpu_step.txt, train.log, metrics.csv, curves.png,
-# checkpoint.safetensors and summary.txt (wall time of every step). Steps can be run one by one
-# (e.g. under a per-command time limit); later steps reuse the build in $BUILD_DIR (build-gpu).
-# Environment: BUILD_DIR, CUDA_ARCHS (default "native": only this machine's GPU, fastest build),
-# EPOCHS_SCALE (default 1: the full 50 epochs), EXTRA_TRAIN_ARGS.
-set -euo pipefail
+#   benchmarks/gpu_check.sh DATA_DIR OUT_DIR [STEP...]   STEP: build test memcheck bench train
+#                                                        (default: all five)
+# OUT_DIR receives summary.txt (one line per step: name, seconds, status), gpu.txt, build.log,
+# tests.log, memcheck.log, gpu_step.txt and one folder per preset (train.log, metrics.csv,
+# checkpoint.safetensors, curves.png if gnuplot or matplotlib is there).
+# Environment:
+#   BIN_DIR      prebuilt binaries (test_cuda, test_cuda_nvcc, test_cuda_pytorch, gpu_step,
+#                alexnet_cifar10): skips build
+#   BUILD_DIR    build folder (default build-gpu); CUDA_ARCHS (default "native")
+#   BUDGET_S     seconds this script may run (default 540): each preset gets what is left minus
+#                a margin and is stopped cleanly (its metrics.csv keeps the finished epochs)
+#   PRESETS      order of the training runs (default: best pure bn dropout augment multibatch)
+#   EPOCHS_SCALE (default 1: full length), LIMIT_TRAIN (default 0: all), EXTRA_TRAIN_ARGS
+set -uo pipefail
 if [[ $# -lt 2 ]]; then
-  sed -n '2,12p' "$0" >&2
+  sed -n '2,19p' "$0" >&2
   exit 2
 fi
+start=$SECONDS
 data=$(realpath "$1")
 out=$(mkdir -p "$2" && realpath "$2")
 shift 2
-steps=${*:-build test bench train}
+steps=${*:-build test memcheck bench train}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build-gpu}
+budget=${BUDGET_S:-540}
 nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 summary=$out/summary.txt
+left() { echo $((budget - (SECONDS - start))); }
 
-timed() {  # timed NAME command...: runs it, appends "NAME <seconds> s <status>" to summary.txt
-  local name=$1 t0=$SECONDS status=ok
-  shift
-  "$@" || status="FAILED ($?)"
+if [[ -n ${BIN_DIR:-} ]]; then
+  bin() { echo "$BIN_DIR/$1"; }
+  steps=${steps//build/}
+else
+  bin() {
+    case $1 in
+      test_cuda*) echo "$build/tests/cuda/$1" ;;
+      gpu_step) echo "$build/benchmarks/cuda/$1" ;;
+      *) echo "$build/examples/$1" ;;
+    esac
+  }
+fi
+
+timed() {  # timed NAME LIMIT command...: runs it under `timeout LIMIT`, appends "NAME <s> s <status>"
+  local name=$1 limit=$2 t0=$SECONDS status=ok rc
+  shift 2
+  # timeout runs programs, not functions: the step functions and their variables are exported.
+  timeout --signal=INT --kill-after=10 "$limit" bash -c '"$@"' step "$@"
+  rc=$?
+  ((rc == 124)) && status="STOPPED at the time limit (${limit} s)"
+  ((rc != 0 && rc != 124)) && status="FAILED ($rc)"
   echo "$name $((SECONDS - t0)) s $status" | tee -a "$summary"
   [[ $status == ok ]]
 }
 
 do_build() {
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCTNN_WITH_CUDA=ON -DCMAKE_CUDA_COMPILER="$nvcc" \
-    -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-native}" -DCTNN_BUILD_TESTS=ON -DCTNN_BUILD_EXAMPLES=ON \
-    -DCTNN_BUILD_BENCHMARKS=ON &&
-    cmake --build "$build" -j"$(nproc)" --target test_cuda test_cuda_nvcc gpu_step alexnet_cifar10
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCTNN_WITH_ONEDNN=OFF -DCTNN_WITH_CUDA=ON \
+    -DCMAKE_CUDA_COMPILER="$nvcc" -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-native}" -DCTNN_BUILD_TESTS=ON \
+    -DCTNN_BUILD_EXAMPLES=ON -DCTNN_BUILD_BENCHMARKS=ON &&
+    cmake --build "$build" -j"$(nproc)" --target test_cuda test_cuda_nvcc test_cuda_pytorch gpu_step alexnet_cifar10
 }
-do_test() { ctest --test-dir "$build" -L cuda --output-on-failure -V; }
-do_bench() { "$build/benchmarks/cuda/gpu_step" 128 256; }
-do_train() {  # (functions run under `||`, where set -e is off: check each status)
-  "$build/examples/alexnet_cifar10" --device cuda --preset best --data "$data" --out "$out" \
-    --epochs-scale "${EPOCHS_SCALE:-1}" ${EXTRA_TRAIN_ARGS:-} || return
-  # Trainer draws curves.png with gnuplot; without it, fall back to matplotlib if there is one.
-  if [[ ! -f $out/curves.png ]] && python3 -c 'import matplotlib' 2>/dev/null; then
-    python3 - "$out" <<'PY'
-import csv, sys, matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-rows = list(csv.DictReader(open(f"{sys.argv[1]}/metrics.csv")))
-e = [int(r["epoch"]) for r in rows]
-fig, ax = plt.subplots(1, 2, figsize=(12, 4.5))
-for a, k, t in ((ax[0], "loss", "loss"), (ax[1], "acc", "accuracy (%)")):
-    for split in ("train", "test"):
-        a.plot(e, [float(r[f"{split}_{k}"]) for r in rows], marker="o", label=f"{split} {k}")
-    a.set_title(t), a.set_xlabel("epoch"), a.grid(True), a.legend()
-fig.savefig(f"{sys.argv[1]}/curves.png", dpi=100)
-PY
-  fi
-  return 0
+do_test() {  # all three run, whatever the first ones say
+  local rc=0
+  CTNN_ALEXNET_REPORT=1 "$(bin test_cuda_pytorch)" || rc=1
+  "$(bin test_cuda)" --duration=true || rc=1
+  "$(bin test_cuda_nvcc)" || rc=1
+  return $rc
+}
+do_memcheck() {  # out-of-bounds accesses and uninitialised reads in every layer's kernels
+  local cs
+  cs=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null) ||
+    { echo "no compute-sanitizer"; return 0; }
+  # The backend's own kernels (cuDNN's and cuBLAS's are checked by their vendor; under memcheck their
+  # algorithm search takes minutes).
+  "$cs" --tool memcheck --error-exitcode 3 "$(bin test_cuda)" -tc='*ReLU*,*MaxPool*,*Dropout*,*cross-entropy*,*hflip*,*update()*' &&
+    "$cs" --tool initcheck --error-exitcode 3 "$(bin test_cuda_nvcc)"
+}
+do_bench() { "$(bin gpu_step)" 32 128 256 && "$(bin gpu_step)" --tf32 0 256; }
+do_preset() {  # do_preset NAME: one full-length run into $out/NAME
+  local dir=$out/$1
+  mkdir -p "$dir"
+  "$(bin alexnet_cifar10)" --device cuda --preset "$1" --data "$data" --out "$dir" \
+    --epochs-scale "${EPOCHS_SCALE:-1}" --limit-train "${LIMIT_TRAIN:-0}" ${EXTRA_TRAIN_ARGS:-} >"$dir/train.log" 2>&1
+  local rc=$?
+  tail -2 "$dir/train.log"
+  return $rc
 }
 
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >"$out/gpu.txt" 2>&1 || true
+export data out build nvcc BIN_DIR
+export -f bin do_build do_test do_memcheck do_bench do_preset
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
+  "$nvcc" --version | tail -1
+} >"$out/gpu.txt" 2>&1
+cat "$out/gpu.txt"
 status=0
 for step in $steps; do
   case $step in
-    build) timed build do_build >"$out/build.log" 2>&1 || status=1; tail -3 "$out/build.log" ;;
-    test) timed test do_test >"$out/tests.log" 2>&1 || status=1; grep -E "tests passed|Skipped|Failed|\(Passed|\(Failed" "$out/tests.log" || true ;;
-    bench) timed bench do_bench >"$out/gpu_step.txt" 2>&1 || status=1; cat "$out/gpu_step.txt" ;;
-    train) timed train do_train >"$out/train.log" 2>&1 || status=1; tail -5 "$out/train.log" ;;
-    *) echo "unknown step '$step' (build, test, bench, train)" >&2; exit 2 ;;
+    build) timed build 600 do_build >"$out/build.log" 2>&1 || status=1; tail -3 "$out/build.log" ;;
+    test) timed test 240 do_test >"$out/tests.log" 2>&1 || status=1; grep -E "^\[doctest\] (test cases|assertions)|FAILED|ERROR" "$out/tests.log" | head -40 ;;
+    memcheck) timed memcheck 150 do_memcheck >"$out/memcheck.log" 2>&1 || status=1; grep -E "ERROR SUMMARY|========= (Invalid|Uninit)" "$out/memcheck.log" | head -10 ;;
+    bench) timed bench 120 do_bench >"$out/gpu_step.txt" 2>&1 || status=1; cat "$out/gpu_step.txt" ;;
+    train)
+      for preset in ${PRESETS:-best pure bn dropout augment multibatch}; do
+        limit=$(($(left) - 15))
+        if ((limit < 30)); then
+          echo "train-$preset 0 s not started: budget spent" | tee -a "$summary"
+          continue
+        fi
+        timed "train-$preset" "$limit" do_preset "$preset" || status=1
+      done
+      ;;
+    *) echo "unknown step '$step' (build, test, memcheck, bench, train)" >&2; exit 2 ;;
   esac
 done
 cat "$summary"

@@ -29,8 +29,10 @@
 #error "CTNN_SOURCE_DIR (the repository root) must be defined by the build (tests/CMakeLists.txt does)"
 #endif
 
-/// Backends every layer/model test is instantiated for (doctest TEST_CASE_TEMPLATE type list).
-#if CTNN_WITH_ONEDNN
+/// Backends every layer/model test is instantiated for (doctest TEST_CASE_TEMPLATE type list); a
+/// build may name its own (tests/cuda compiles test_alexnet_pytorch.cpp for ctnn::cuda).
+#if defined(CTNN_TEST_BACKENDS)
+#elif CTNN_WITH_ONEDNN
 #define CTNN_TEST_BACKENDS ctnn::reference, ctnn::cpu
 #else
 #define CTNN_TEST_BACKENDS ctnn::reference

@@ -86,7 +86,10 @@ struct Context<cuda> {
   Precision precision;
   std::uint64_t seed = 0, step = 0;
   float dropout_override = -1.f;
-  bool allow_tf32 = true;       ///< TF32 tensor cores in conv/gemm (PyTorch's cuDNN default); read at setup
+  /// Reduced-precision math where it is faster: TF32 tensor cores in convolutions and GEMMs, FFT and
+  /// Winograd convolutions (each ~1e-3 relative on the output; PyTorch's cuDNN default allows TF32
+  /// and, with cudnn.benchmark, both transforms). Off: plain float32 accuracy. Read at setup.
+  bool allow_tf32 = true;
   bool deterministic = false;   ///< only deterministic cuDNN algorithms; read at setup
   gpu::Sync sync = gpu::Sync::host;
 

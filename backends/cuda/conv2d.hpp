@@ -4,6 +4,8 @@
 // fastest usable one is kept; the scratch memory they need is reserved once in the Context.
 // Bias is added with cudnnAddTensor and its gradient summed with cudnnConvolutionBackwardBias.
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "backends/cuda/context.hpp"
@@ -14,13 +16,30 @@ namespace ctnn {
 
 namespace gpu {
 
-/// The first (= fastest) successful result that fits the scratch limit and, if asked, is deterministic.
+/// FFT and Winograd algorithms compute in a transformed domain whose rounding is not float32's:
+/// measured on an H200 (cuDNN 9, AlexNet's convolutions, batch 8), one such layer moves the net's
+/// output by ~1e-3 relative, as TF32 does, against ~1e-6 for the GEMM and direct algorithms.
+inline bool transforms(cudnnConvolutionFwdAlgo_t a) {
+  return a == CUDNN_CONVOLUTION_FWD_ALGO_FFT || a == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING ||
+         a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD || a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
+}
+inline bool transforms(cudnnConvolutionBwdDataAlgo_t a) {
+  return a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT || a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING ||
+         a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD || a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
+}
+inline bool transforms(cudnnConvolutionBwdFilterAlgo_t a) {
+  return a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT || a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING ||
+         a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD || a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED;
+}
+
+/// The first (= fastest) successful result that fits the scratch limit and, if asked, is
+/// deterministic; with allow_tf32 off (plain float32 accuracy), no FFT or Winograd algorithm.
 template <class Perf>
 Perf pick_algorithm(const Perf* results, int count, const Context<cuda>& ctx, const char* pass) {
   for (int i = 0; i < count; ++i) {
     const Perf& r = results[i];
     if (r.status == CUDNN_STATUS_SUCCESS && r.memory <= kMaxScratchBytes &&
-        (!ctx.deterministic || r.determinism == CUDNN_DETERMINISTIC))
+        (!ctx.deterministic || r.determinism == CUDNN_DETERMINISTIC) && (ctx.allow_tf32 || !transforms(r.algo)))
       return r;
   }
   throw Error(std::string("cuda backend: Conv2d: cuDNN has no usable ") + pass + " algorithm" +
@@ -30,6 +49,28 @@ Perf pick_algorithm(const Perf* results, int count, const Context<cuda>& ctx, co
 /// Keeps the math type the algorithm was measured with, except that FMA stays FMA when TF32 is off.
 inline void use_math(ConvDesc& c, cudnnMathType_t measured, const Context<cuda>& ctx) {
   c.math_type(ctx.allow_tf32 ? measured : CUDNN_FMA_MATH);
+}
+
+/// One pass's algorithm: `find(results, max, &got)` runs cuDNN's benchmark, the pick sets the
+/// pass's math type, and `scratch(algo, &bytes)` raises `need` to what the algorithm asks for.
+/// The three passes differ only in the cuDNN functions and types they hand in.
+template <class Perf, class Find, class Scratch>
+auto choose(ConvDesc& conv, const Context<cuda>& ctx, const char* pass, std::size_t& need, Find find, Scratch scratch) {
+  constexpr int kMax = 16;  // more than any pass's CUDNN_CONVOLUTION_*_ALGO_COUNT
+  static_assert(CUDNN_CONVOLUTION_FWD_ALGO_COUNT <= kMax && CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT <= kMax &&
+                CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT <= kMax);
+  Perf results[kMax];
+  int got = 0;
+  find(results, kMax, &got);
+  const Perf p = pick_algorithm(results, got, ctx, pass);
+  use_math(conv, p.mathType, ctx);
+  if (std::getenv("CTNN_CUDA_VERBOSE"))  // which algorithm cuDNN measured fastest, and its math
+    std::fprintf(stderr, "ctnn cuda: conv %s algorithm %d, math type %d, %.3f ms, %zu bytes\n", pass, int(p.algo),
+                 int(p.mathType), double(p.time), p.memory);
+  std::size_t bytes = 0;
+  scratch(p.algo, &bytes);
+  need = std::max(need, bytes);
+  return p.algo;
 }
 
 }  // namespace gpu
@@ -58,31 +99,32 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cuda> {
     const cudnnMathType_t math = ctx.allow_tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
     fwd.set(P, S, math), bwd_data.set(P, S, math), bwd_filter.set(P, S, math);
     const cudnnHandle_t h = ctx.dnn();
-    int got = 0;
-    std::size_t need = 0, bytes = 0;
-
-    cudnnConvolutionFwdAlgoPerf_t f[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    CTNN_CUDA_CHECK(cudnnFindConvolutionForwardAlgorithm(h, xd, wd, fwd, yd, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, f));
-    const auto fp = gpu::pick_algorithm(f, got, ctx, "forward");
-    fwd_algo = fp.algo, gpu::use_math(fwd, fp.mathType, ctx);
-    CTNN_CUDA_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, xd, wd, fwd, yd, fwd_algo, &bytes));
-    need = std::max(need, bytes);
-
-    cudnnConvolutionBwdDataAlgoPerf_t d[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    CTNN_CUDA_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, wd, yd, bwd_data, xd,
-                                                              CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, d));
-    const auto dp = gpu::pick_algorithm(d, got, ctx, "backward-data");
-    data_algo = dp.algo, gpu::use_math(bwd_data, dp.mathType, ctx);
-    CTNN_CUDA_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, wd, yd, bwd_data, xd, data_algo, &bytes));
-    need = std::max(need, bytes);
-
-    cudnnConvolutionBwdFilterAlgoPerf_t g[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    CTNN_CUDA_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, xd, yd, bwd_filter, wd,
-                                                                CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, g));
-    const auto gp = gpu::pick_algorithm(g, got, ctx, "backward-filter");
-    filter_algo = gp.algo, gpu::use_math(bwd_filter, gp.mathType, ctx);
-    CTNN_CUDA_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xd, yd, bwd_filter, wd, filter_algo, &bytes));
-    ctx.reserve_scratch(std::max(need, bytes));
+    std::size_t need = 0;
+    fwd_algo = gpu::choose<cudnnConvolutionFwdAlgoPerf_t>(
+        fwd, ctx, "forward", need,
+        [&](auto* r, int max, int* got) {
+          CTNN_CUDA_CHECK(cudnnFindConvolutionForwardAlgorithm(h, xd, wd, fwd, yd, max, got, r));
+        },
+        [&](auto algo, std::size_t* bytes) {
+          CTNN_CUDA_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, xd, wd, fwd, yd, algo, bytes));
+        });
+    data_algo = gpu::choose<cudnnConvolutionBwdDataAlgoPerf_t>(
+        bwd_data, ctx, "backward-data", need,
+        [&](auto* r, int max, int* got) {
+          CTNN_CUDA_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, wd, yd, bwd_data, xd, max, got, r));
+        },
+        [&](auto algo, std::size_t* bytes) {
+          CTNN_CUDA_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, wd, yd, bwd_data, xd, algo, bytes));
+        });
+    filter_algo = gpu::choose<cudnnConvolutionBwdFilterAlgoPerf_t>(
+        bwd_filter, ctx, "backward-filter", need,
+        [&](auto* r, int max, int* got) {
+          CTNN_CUDA_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, xd, yd, bwd_filter, wd, max, got, r));
+        },
+        [&](auto algo, std::size_t* bytes) {
+          CTNN_CUDA_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, xd, yd, bwd_filter, wd, algo, bytes));
+        });
+    ctx.reserve_scratch(need);
   }
   const gpu::Tensor& output() const { return y; }
 

@@ -127,3 +127,36 @@ TEST_CASE("cuda a small net learns a synthetic task (loss falls, accuracy rises)
   CHECK(after.loss < 0.5 * before.loss);
   CHECK(after.correct >= 0.9 * n);
 }
+
+// The seed net's forward, cut after each block, on both backends from the same initial values:
+// locates where the two part ways (each prefix is its own net: Model exposes only the output).
+template <class Net, class In>
+double prefix_error(int n) {
+  Model<Net, In, reference> ref(4);
+  Model<Net, In, cuda> gpu(4);
+  gpu.context().allow_tf32 = false;
+  const auto x = uniform(std::size_t(n) * In::size, 400);
+  const auto yr = cuda_test::copy(ref, x, n), yg = cuda_test::copy(gpu, x, n);
+  double d = 0, e = 0;
+  for (std::size_t i = 0; i < yr.size(); ++i) d += (double(yg[i]) - yr[i]) * (double(yg[i]) - yr[i]), e += double(yr[i]) * yr[i];
+  return std::sqrt(d / e);
+}
+
+TEST_CASE("cuda AlexNet forward, block by block, matches the reference") {
+  using namespace ctnn::models;
+  using B1 = Sequential<Conv2d<3, 96, 3, 1, 1>, BatchNorm2d, ReLU, MaxPool2d<2, 2>>;
+  using B2 = concat_t<B1, Sequential<Conv2d<96, 128, 5, 1, 2>, BatchNorm2d, ReLU, MaxPool2d<2, 1>>>;
+  using B3 = concat_t<B2, Sequential<Conv2d<128, 256, 3>, BatchNorm2d, ReLU>>;
+  using B4 = concat_t<B3, Sequential<Conv2d<256, 256, 3, 1, 1>, BatchNorm2d, ReLU>>;
+  using B5 = AlexNetFeatures<>;
+  using C1 = concat_t<B5, Sequential<Flatten, Linear<4608, 128>>>;
+  const double e[] = {prefix_error<B1, CifarImage>(8), prefix_error<B2, CifarImage>(8), prefix_error<B3, CifarImage>(8),
+                      prefix_error<B4, CifarImage>(8), prefix_error<B5, CifarImage>(8), prefix_error<C1, CifarImage>(8),
+                      prefix_error<AlexNetCifarBN, CifarImage>(8)};
+  const char* names[] = {"features.0-3", "features.0-7", "features.0-10", "features.0-13", "features (0-17)",
+                         "+ classifier.0", "whole net (no dropout)"};
+  for (int i = 0; i < 7; ++i) {
+    MESSAGE(std::string(names[i]) << ": relative L2 error " << e[i]);
+    CHECK(e[i] < 1e-4);
+  }
+}
