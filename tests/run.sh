@@ -20,11 +20,12 @@ ctest --test-dir build --output-on-failure
 echo "== consumer project: add_subdirectory, find_package (CUDA toolkit hidden), README sample"
 bash tests/consumer/run.sh build
 
-echo "== unit tests built with Clang 14 (Release; the sanitizer build below stays on GCC)"
+echo "== Clang 14: unit tests, compile-fail tests and the example (Release; sanitizers stay on GCC below)"
 cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-14 \
-  -DCTNN_BUILD_EXAMPLES=OFF -DCTNN_BUILD_BENCHMARKS=OFF -DCTNN_WITH_CUDA=OFF >/dev/null
+  -DCTNN_BUILD_EXAMPLES=ON -DCTNN_BUILD_BENCHMARKS=OFF -DCTNN_WITH_CUDA=OFF >/dev/null
 cmake --build build-clang -j"$jobs"
-ctest --test-dir build-clang -L unit --output-on-failure
+ctest --test-dir build-clang -L "unit|compile_fail" --output-on-failure
+build-clang/examples/alexnet_cifar10 --summary | grep "Total params"
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCTNN_SANITIZE=ON \
