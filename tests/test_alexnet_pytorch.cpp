@@ -164,12 +164,14 @@ std::vector<float> run_optimizer(AlexModel<B>& model, Opt& opt, const io::Safete
 
 /// Checks `prefix`.loss and `prefix`.<param> (the values after 3 steps) for every such tensor in
 /// the file, and the updates (value after 3 steps − formula value) against the stored ones.
+/// `noise` widens the loss, value and classifier-update tolerances for an optimizer that amplifies
+/// float32 rounding (Adam, below).
 template <class B, class Opt>
-void check_optimizer(Opt opt, const std::string& prefix) {
+void check_optimizer(Opt opt, const std::string& prefix, double noise = 1) {
   const auto ref = load_reference("alexnet.safetensors");
   AlexModel<B> model;
   const auto losses = run_optimizer(model, opt, ref);
-  check_norm<B>(losses, get(ref, prefix + ".loss"), prefix + ".loss");
+  check_norm<B>(losses, get(ref, prefix + ".loss"), prefix + ".loss", kRel * noise);
   CHECK_MESSAGE(losses[2] < losses[0], prefix << ": the loss should fall over 3 steps");
   AlexModel<B> fresh;
   reset(fresh);
@@ -179,11 +181,12 @@ void check_optimizer(Opt opt, const std::string& prefix) {
     const std::string n = t.name.substr(prefix.size() + 1);
     const auto expected = get(ref, t.name);
     const bool classifier = n.starts_with("classifier.");
-    check_norm<B>(tensor(model, n), expected, t.name, n == "features.0.weight" ? kOptimizerFeatures0Value : kRel);
+    check_norm<B>(tensor(model, n), expected, t.name, n == "features.0.weight" ? kOptimizerFeatures0Value : kRel * noise);
     const auto p0 = tensor(fresh, n), p3 = tensor(model, n);
     std::vector<float> du(p0.size()), de(p0.size());
     for (std::size_t i = 0; i < p0.size(); ++i) du[i] = p3[i] - p0[i], de[i] = expected[i] - p0[i];
-    check_norm<B>(du, de, t.name + " update", classifier ? kOptimizerClassifierUpdate : kOptimizerFeaturesUpdate);
+    check_norm<B>(du, de, t.name + " update",
+                  classifier ? kOptimizerClassifierUpdate * noise : kOptimizerFeaturesUpdate);
     ++checked;
   }
   CHECK(checked == 4);
@@ -265,7 +268,11 @@ TEST_CASE_TEMPLATE("AlexNetCifar: 3 steps of Nesterov SGD (momentum 0.9) match P
 }
 
 TEST_CASE_TEMPLATE("AlexNetCifar: 3 steps of Adam match PyTorch", B, CTNN_TEST_BACKENDS) {
-  check_optimizer<B>(Adam(1e-3f), "adam");
+  // Adam's first step moves every weight by ~lr·sign(g), also where g is rounding noise (the
+  // biases before BatchNorm, near-zero components): the float32 order of summation then decides
+  // directions. Measured on the CUDA backend (H200, cuDNN 9): loss after 3 steps 6.9e-4,
+  // classifier.8.weight 2.4e-4, its update 6.6e-3 relative; the CPU backends stay within 1e-4/1e-3.
+  check_optimizer<B>(Adam(1e-3f), "adam", 10);
 }
 
 // The update rules on a small, well-conditioned problem: 6 parameters, 3 steps with given
