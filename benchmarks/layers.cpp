@@ -34,16 +34,11 @@ namespace {
 
 using namespace ctnn_bench;
 
-template <std::size_t I>
-constexpr bool is(std::string_view name) {
-  if constexpr (I < kNodes) return std::string_view(layer<I>::name) == name;
-  else return false;
-}
 /// Node I is a BatchNorm that the backend fuses with the ReLU after it.
 template <std::size_t I>
 constexpr bool fused_pair() {
-  return ctnn::Context<ctnn::cpu>::fuses_batchnorm_relu && (is<I>("BatchNorm2d") || is<I>("BatchNorm1d")) &&
-         is<I + 1>("ReLU");
+  if constexpr (I + 1 < kNodes) return ctnn::fuses_v<ctnn::cpu, layer<I>, layer<I + 1>>;
+  else return false;
 }
 /// Node I is that ReLU: it is benchmarked with its BatchNorm.
 template <std::size_t I>
@@ -62,7 +57,7 @@ std::string unit_name() {
   std::string s = std::to_string(I);
   if (s.size() < 2) s = "0" + s;
   // module_path gives the PyTorch module name; the Flatten node has none (torch.flatten in forward).
-  const std::string module = is<I>("Flatten") ? "flatten" : ctnn::module_path<Net, Input>(int(I));
+  const std::string module = ctnn::is_flatten_v<layer<I>> ? "flatten" : ctnn::module_path<Net, Input>(int(I));
   s += "_" + module + "_" + layer<I>::name;
   if constexpr (fused_pair<I>()) s += "+ReLU";
   return s + "_" + dims<typename node<I>::in>() + "-" + dims<unit_out<I>>();

@@ -13,17 +13,19 @@
 namespace ctnn_test {
 
 // Module names match PyTorch's: layers 0..17 are features.0..17, layer 18 is the Flatten
-// (torch.flatten in forward()), layers 19..27 are classifier.0..8.
-using AlexNetCifar =
-    ctnn::Sequential<ctnn::Conv2d<3, 96, 3, 1, 1>, ctnn::BatchNorm2d, ctnn::ReLU, ctnn::MaxPool2d<2, 2>,    //
-                     ctnn::Conv2d<96, 128, 5, 1, 2>, ctnn::BatchNorm2d, ctnn::ReLU, ctnn::MaxPool2d<2, 1>,  //
-                     ctnn::Conv2d<128, 256, 3>, ctnn::BatchNorm2d, ctnn::ReLU,                              //
-                     ctnn::Conv2d<256, 256, 3, 1, 1>, ctnn::BatchNorm2d, ctnn::ReLU,                        //
-                     ctnn::Conv2d<256, 128, 3, 1, 1>, ctnn::BatchNorm2d, ctnn::ReLU, ctnn::MaxPool2d<3, 2>, //
-                     ctnn::Flatten,                                                                         //
-                     ctnn::Linear<4608, 128>, ctnn::BatchNorm1d, ctnn::ReLU, ctnn::Dropout,                 //
-                     ctnn::Linear<128, 64>, ctnn::BatchNorm1d, ctnn::ReLU, ctnn::Dropout,                   //
-                     ctnn::Linear<64, 10>>;
+// (torch.flatten in forward(), no module), layers 19..27 are classifier.0..8.
+using AlexNetCifar = ctnn::concat_t<
+    ctnn::Named<"features",
+                ctnn::Sequential<ctnn::Conv2d<3, 96, 3, 1, 1>, ctnn::BatchNorm2d, ctnn::ReLU, ctnn::MaxPool2d<2, 2>,    //
+                                 ctnn::Conv2d<96, 128, 5, 1, 2>, ctnn::BatchNorm2d, ctnn::ReLU, ctnn::MaxPool2d<2, 1>,  //
+                                 ctnn::Conv2d<128, 256, 3>, ctnn::BatchNorm2d, ctnn::ReLU,                              //
+                                 ctnn::Conv2d<256, 256, 3, 1, 1>, ctnn::BatchNorm2d, ctnn::ReLU,                        //
+                                 ctnn::Conv2d<256, 128, 3, 1, 1>, ctnn::BatchNorm2d, ctnn::ReLU, ctnn::MaxPool2d<3, 2>>>,
+    ctnn::Sequential<ctnn::Flatten>,
+    ctnn::Named<"classifier",
+                ctnn::Sequential<ctnn::Linear<4608, 128>, ctnn::BatchNorm1d, ctnn::ReLU, ctnn::Dropout,  //
+                                 ctnn::Linear<128, 64>, ctnn::BatchNorm1d, ctnn::ReLU, ctnn::Dropout,    //
+                                 ctnn::Linear<64, 10>>>>;
 using AlexNetInput = ctnn::Shape<3, 32, 32>;
 
 /// splitmix64 (Steele, Lea, Flood 2014), as in tests/reference/make_reference.py.

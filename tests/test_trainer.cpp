@@ -166,7 +166,7 @@ TEST_CASE("resume: 1 epoch + resume + 1 epoch equals 2 epochs straight (SGD and 
     // The parameters really moved from the initialisation.
     Model<SmallNet, In, Backend> init(11);
     const auto f = io::load_safetensors(straight.path / ck);
-    CHECK(f.at("features.0.weight").to_floats() != std::vector<float>(init.parameters().begin(), init.parameters().begin() + 8 * 27));
+    CHECK(f.at("0.weight").to_floats() != std::vector<float>(init.parameters().begin(), init.parameters().begin() + 8 * 27));
     CHECK(f.metadata.at("ctnn.epochs_done") == "2");
     CHECK(f.metadata.at("preset") == "test");
     CHECK(f.metadata.at("optimizer.kind") == (adam ? "adam" : "sgd"));

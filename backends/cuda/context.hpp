@@ -57,7 +57,6 @@ inline bool device_available() {
 template <>
 struct Context<cuda> {
   using Act = gpu::Tensor;
-  static constexpr bool fuses_batchnorm_relu = false;
 
   /// Creates a stream and cuDNN/cuBLAS handles on the current device. Throws ctnn::Error when no
   /// device is visible or precision is not f32.

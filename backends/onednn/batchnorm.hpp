@@ -8,9 +8,14 @@
 #include <vector>
 
 #include "backends/onednn/context.hpp"
+#include "ctnn/layers/activation.hpp"
 #include "ctnn/layers/batchnorm.hpp"
 
 namespace ctnn {
+
+/// BatchNorm then ReLU is one oneDNN primitive here (Model sets Links::fuse_next from this).
+template <int D, Ratio M, Ratio E>
+inline constexpr bool fuses_v<cpu, BatchNorm<D, M, E>, ReLU> = true;
 
 template <int D, Ratio Mr, Ratio Er, class In>
 struct Impl<BatchNorm<D, Mr, Er>, In, cpu> {
@@ -31,10 +36,10 @@ struct Impl<BatchNorm<D, Mr, Er>, In, cpu> {
   void setup(Context<cpu>& ctx, int batch, const memory& x, Bound p, Links l) {
     using namespace onednn;
     using flags = dnnl::normalization_flags;
-    n = batch, fused = l.fuse_next_relu;
+    n = batch, fused = l.fuse_next;
     // 2-D: take the layout the convolution chose. 1-D: N×C×1×1 nhwc (same bytes as N×C).
     data_md = D == 2 ? x.get_desc() : memory::desc({n, C, 1, 1}, x.get_desc().data_type(), tag::nhwc);
-    const auto f = flags::use_scale | flags::use_shift | (l.fuse_next_relu ? flags::fuse_norm_relu : flags::none);
+    const auto f = flags::use_scale | flags::use_shift | (l.fuse_next ? flags::fuse_norm_relu : flags::none);
     train_pd = {{dnnl::prop_kind::forward_training, data_md, E, f}, ctx.engine};
     train_fwd = bn_fwd(train_pd);
     eval_fwd = bn_fwd(

@@ -78,7 +78,6 @@ class GradientPool {
 template <>
 struct Context<cpu> {
   using Act = dnnl::memory;
-  static constexpr bool fuses_batchnorm_relu = true;
 
   explicit Context(Precision p = Precision::f32) : precision(p), engine(dnnl::engine::kind::cpu, 0), stream(engine) {
     if (p == Precision::bf16) require_bf16();

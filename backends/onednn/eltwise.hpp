@@ -54,11 +54,6 @@ struct Impl<ReLU, In, cpu>
 
 template <class In>
 struct Impl<Sigmoid, In, cpu> : onednn::Eltwise<dnnl::algorithm::eltwise_logistic_use_dst_for_bwd,
-                                                dnnl::algorithm::eltwise_logistic_use_dst_for_bwd, true> {
-  void setup(Context<cpu>& ctx, int n, const dnnl::memory& x, Bound b, Links l) {
-    l.fused_into_prev = false;  // only ReLU is ever fused
-    Eltwise::setup(ctx, n, x, b, l);
-  }
-};
+                                                dnnl::algorithm::eltwise_logistic_use_dst_for_bwd, true> {};
 
 }  // namespace ctnn

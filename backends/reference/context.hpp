@@ -27,7 +27,6 @@ struct HostTensor {
 template <>
 struct Context<reference> {
   using Act = HostTensor;
-  static constexpr bool fuses_batchnorm_relu = false;
   explicit Context(Precision p = Precision::f32) : precision(p) {
     if (p != Precision::f32) throw Error("reference backend: only float32 is implemented");
   }

@@ -16,7 +16,8 @@
 //                                                   (meaningful only when need_dx)
 // Bound gives the layer's tensors in the order of Layer::params<In>() as pointers into Model's
 // arenas (grad is null for buffers). Links tells a layer about its neighbours so a backend can
-// fuse (BatchNorm followed by ReLU runs as one oneDNN primitive; the ReLU then passes through).
+// fuse: where fuses_v<Backend, A, B> is true (oneDNN: any BatchNorm, then ReLU), layer A also
+// applies B and B passes data and gradients through.
 // Optional Context hooks, used by Model only where a backend has them: begin_workspace() /
 // end_workspace() around the setups of one batch size (oneDNN pools its gradient buffers there),
 // bind_arenas(...) (CUDA mirrors the arenas on the device), param_version (bumped whenever
@@ -45,10 +46,15 @@ struct Bound {
   std::array<float*, 4> grad{};  ///< null for buffers
 };
 
-/// What a layer knows about its neighbours (decided at compile time by Model).
+/// True where Backend runs layer A followed by layer B as one operation (specialised by the
+/// backend that does it, next to the Impl that implements it).
+template <class Backend, class A, class B>
+inline constexpr bool fuses_v = false;
+
+/// What a layer knows about its neighbours (decided at compile time by Model from fuses_v).
 struct Links {
-  bool fuse_next_relu = false;   ///< this layer also applies the following ReLU
-  bool fused_into_prev = false;  ///< this ReLU was applied by the previous layer: pass through
+  bool fuse_next = false;        ///< this layer also applies the following one
+  bool fused_into_prev = false;  ///< the previous layer applied this one: pass through
   int index = 0;                 ///< position in the net (seeds per-layer randomness)
 };
 

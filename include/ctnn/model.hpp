@@ -184,23 +184,11 @@ class Model {
   }
 
   template <std::size_t I>
-  static constexpr bool is_relu() {
-    if constexpr (I < kLayers) return std::string_view(layer<I>::name) == "ReLU";
-    else return false;
-  }
-  template <std::size_t I>
-  static constexpr bool is_batchnorm() {
-    constexpr std::string_view n = layer<I>::name;
-    return n == "BatchNorm2d" || n == "BatchNorm1d";
-  }
-  template <std::size_t I>
   static constexpr Links links() {
     Links l;
     l.index = int(I);
-    if constexpr (Context<Backend>::fuses_batchnorm_relu) {
-      l.fuse_next_relu = is_batchnorm<I>() && is_relu<I + 1>();
-      if constexpr (I > 0) l.fused_into_prev = is_relu<I>() && is_batchnorm<I - 1>();
-    }
+    if constexpr (I + 1 < kLayers) l.fuse_next = fuses_v<Backend, layer<I>, layer<I + 1>>;
+    if constexpr (I > 0) l.fused_into_prev = fuses_v<Backend, layer<I - 1>, layer<I>>;
     return l;
   }
 

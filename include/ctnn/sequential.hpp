@@ -5,13 +5,17 @@
 // layer index, the layer, the shape it got and the shape it expects, e.g.
 //   required from 'struct ctnn::shape_mismatch<ctnn::layer_index<19>, ctnn::Linear<4000, 128>,
 //                   ctnn::got<ctnn::Shape<4608, 1, 1> >, ctnn::expected<ctnn::Shape<4000, 1, 1> > >'
-// The pack stays flat (no dlib-style nesting), which keeps type names short and compiles fast.
+// The pack stays flat (no dlib-style nesting), which keeps type names short and compiles fast;
+// the one exception is a Named part (ctnn/named.hpp), which the fold flattens into the same list
+// of nodes and which only contributes module names.
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
+#include "ctnn/named.hpp"
 #include "ctnn/shape.hpp"
 
 namespace ctnn {
@@ -22,15 +26,25 @@ struct Sequential {
 };
 
 /// concat_t<Sequential<A...>, Sequential<B...>, ...> = Sequential<A..., B...>: compose nets from
-/// named parts while the result stays one flat pack.
+/// parts while the result stays one flat pack. A Named part is kept as one element (its layers are
+/// flattened by the fold), so concat_t<Named<"features", F>, Sequential<Flatten>,
+/// Named<"classifier", C>> names F's layers "features.i" and C's "classifier.j".
 template <class... Nets>
 struct Concat;
 template <class... A>
 struct Concat<Sequential<A...>> {
   using type = Sequential<A...>;
 };
+template <fixed_string N, class Net>
+struct Concat<Named<N, Net>> {
+  using type = Sequential<Named<N, Net>>;
+};
 template <class... A, class... B, class... Rest>
 struct Concat<Sequential<A...>, Sequential<B...>, Rest...> : Concat<Sequential<A..., B...>, Rest...> {};
+template <class... A, fixed_string N, class Net, class... Rest>
+struct Concat<Sequential<A...>, Named<N, Net>, Rest...> : Concat<Sequential<A..., Named<N, Net>>, Rest...> {};
+template <fixed_string N, class Net, class... Rest>
+struct Concat<Named<N, Net>, Rest...> : Concat<Sequential<Named<N, Net>>, Rest...> {};
 template <class... Nets>
 using concat_t = typename Concat<Nets...>::type;
 
@@ -49,10 +63,13 @@ struct shape_mismatch<layer_index<I>, Layer, got<In>, expected<Want>> {
   static constexpr bool ok = Layer::template accepts<In>;
 };
 
-/// One layer placed in a network: its index, description and the sample shapes around it.
-template <int I, class L, class In, class Out>
+/// One layer placed in a network: its index, description and the sample shapes around it; `part`
+/// and `local` are the named part it belongs to ("" if none) and its index inside that part.
+template <int I, class L, class In, class Out, fixed_string Part = "", int Local = I>
 struct Node {
   static constexpr int index = I;
+  static constexpr std::string_view part = Part.view();
+  static constexpr int local = Local;
   using layer = L;
   using in = In;
   using out = Out;
@@ -67,32 +84,46 @@ struct next_shape { using type = typename L::template output_shape<In>; };
 template <class L, class In>
 struct next_shape<false, L, In> { using type = typename L::template output_shape<typename L::template expected_input<In>>; };
 
-template <int I, class In, class... Ls>
+// A layer of the flattened net with its naming: part name ("" outside named parts) and index in it.
+template <class L, fixed_string Part = "", int Local = -1>
+struct Entry {};
+
+// Flatten: the elements of a Sequential as a tuple of Entry (Named parts expanded in place).
+template <class Element>
+struct Entries {
+  using type = std::tuple<Entry<Element>>;
+};
+template <fixed_string N, class... Ls>
+struct Entries<Named<N, Sequential<Ls...>>> {
+  template <std::size_t... Is>
+  static auto make(std::index_sequence<Is...>) -> std::tuple<Entry<Ls, N, int(Is)>...>;
+  using type = decltype(make(std::index_sequence_for<Ls...>{}));
+};
+
+template <int I, class In, class... Es>
 struct Fold {
   using nodes = std::tuple<>;
   using out = In;
 };
-template <int I, class In, class L, class... Rest>
-struct Fold<I, In, L, Rest...> {
+template <int I, class In, class L, fixed_string Part, int Local, class... Rest>
+struct Fold<I, In, Entry<L, Part, Local>, Rest...> {
   static constexpr bool ok =
       shape_mismatch<layer_index<I>, L, got<In>, expected<typename L::template expected_input<In>>>::ok;
-  using node = Node<I, L, In, typename next_shape<ok, L, In>::type>;
+  using node = Node<I, L, In, typename next_shape<ok, L, In>::type, Part, (Local < 0 ? I : Local)>;
   using rest = Fold<I + 1, typename node::out, Rest...>;
   using nodes = decltype(std::tuple_cat(std::declval<std::tuple<node>>(), std::declval<typename rest::nodes>()));
   using out = typename rest::out;
 };
+template <int I, class In, class... Es>
+struct FoldTuple;
+template <int I, class In, class... Es>
+struct FoldTuple<I, In, std::tuple<Es...>> : Fold<I, In, Es...> {};
 
 template <class Net, class In>
 struct Plan;
 template <class... Ls, class In>
-struct Plan<Sequential<Ls...>, In> : Fold<0, In, Ls...> {};
-
-template <class Tuple, std::size_t... Is>
-constexpr int first_flatten(std::index_sequence<Is...>) {
-  int f = -1;
-  ((f < 0 && std::string_view(std::tuple_element_t<Is, Tuple>::layer::name) == "Flatten" ? f = int(Is) : 0), ...);
-  return f;
-}
+struct Plan<Sequential<Ls...>, In>
+    : FoldTuple<0, In, decltype(std::tuple_cat(std::declval<typename Entries<Ls>::type>()...))> {};
 
 }  // namespace detail
 
@@ -102,16 +133,22 @@ using nodes_t = typename detail::Plan<Net, In>::nodes;
 template <class Net, class In>
 using output_shape_t = typename detail::Plan<Net, In>::out;
 
-/// PyTorch-style module path of layer i: layers before the first Flatten are "features.i",
-/// after it "classifier.j" (j counted from the layer after Flatten) — the layout of torchvision's
-/// AlexNet and of the seed lab's net. A net without Flatten uses plain "i".
+/// PyTorch-style module path of layer i: "part.j" inside a Named part (j counted in the part),
+/// else the layer's position in the whole net ("i"), as nn.Sequential numbers its children.
 template <class Net, class In>
 std::string module_path(int i) {
   using N = nodes_t<Net, In>;
-  constexpr int f = detail::first_flatten<N>(std::make_index_sequence<std::tuple_size_v<N>>{});
-  if (f < 0) return std::to_string(i);
-  if (i == f) return "flatten";
-  return i < f ? "features." + std::to_string(i) : "classifier." + std::to_string(i - f - 1);
+  std::string path;
+  [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+    ((int(Is) == i ? (path = std::tuple_element_t<Is, N>::part.empty()
+                                 ? std::to_string(i)
+                                 : std::string(std::tuple_element_t<Is, N>::part) + "." +
+                                       std::to_string(std::tuple_element_t<Is, N>::local),
+                      0)
+                   : 0),
+     ...);
+  }(std::make_index_sequence<std::tuple_size_v<N>>{});
+  return path;
 }
 
 }  // namespace ctnn

@@ -2,6 +2,8 @@
 // Element-wise activations, shape-preserving, no parameters.
 //   ReLU:    y = max(x, 0);            dx = dy · [x > 0]         (torch.nn.ReLU)
 //   Sigmoid: y = 1/(1 + e^{−x});       dx = dy · y · (1 − y)     (torch.nn.Sigmoid)
+#include <type_traits>
+
 #include "ctnn/layers/param.hpp"
 
 namespace ctnn {
@@ -21,5 +23,9 @@ struct ReLU : ShapePreserving {
 struct Sigmoid : ShapePreserving {
   static constexpr const char* name = "Sigmoid";
 };
+
+/// Layer-kind traits: what Model and the backends test instead of comparing names.
+template <class L>
+inline constexpr bool is_relu_v = std::is_same_v<L, ReLU>;
 
 }  // namespace ctnn

@@ -45,4 +45,10 @@ struct BatchNorm {
 using BatchNorm2d = BatchNorm<2>;
 using BatchNorm1d = BatchNorm<1>;
 
+/// Layer-kind trait: any BatchNorm<D, M, E>.
+template <class L>
+inline constexpr bool is_batchnorm_v = false;
+template <int D, Ratio M, Ratio E>
+inline constexpr bool is_batchnorm_v<BatchNorm<D, M, E>> = true;
+
 }  // namespace ctnn
