@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README; .ci/run calls exactly this). From a fresh clone on Debian:
+# The test command (README; .ci/run runs tests/fresh_machine.sh, then this). From a fresh clone on Debian:
 # installs packages, builds everything in Release with GCC, runs the unit tests, the learning check
 # on real CIFAR-10, the consumer project (add_subdirectory, find_package with the CUDA toolkit
 # hidden, the README's code sample), the unit tests built with Clang 14, and the hardening checks
