@@ -62,6 +62,7 @@ int train_net(const Args& a) {
   o.out = a.out;
   o.resume = a.resume;
   o.metadata = {{"preset", a.preset}, {"precision", a.precision}};
+  o.divergence_advice = "lower the learning rate and resume with --resume";
   fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads, {}), {} train / {} test images from {}\n", a.preset,
              a.device, ctnn::num_threads(), a.precision, data.train.size(), data.test.size(), a.data);
   std::fflush(stdout);  // the log of a background run shows at once what is running

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -170,6 +171,21 @@ TEST_CASE("resume: 1 epoch + resume + 1 epoch equals 2 epochs straight (SGD and 
     CHECK(f.metadata.at("ctnn.epochs_done") == "2");
     CHECK(f.metadata.at("preset") == "test");
     CHECK(f.metadata.at("optimizer.kind") == (adam ? "adam" : "sgd"));
+    // The one module with buffers (BatchNorm's running statistics, non-trainable in its params())
+    // gets PyTorch's step counter right after them, holding the optimizer steps; no other does.
+    std::vector<std::string> counters;
+    for (std::size_t i = 0; i < f.tensors.size(); ++i)
+      if (f.tensors[i].name.ends_with("num_batches_tracked")) {
+        counters.push_back(f.tensors[i].name);
+        REQUIRE(i > 0);
+        CHECK(f.tensors[i - 1].name == "features.1.running_var");
+        CHECK(f.tensors[i].dtype == "I64");
+        std::int64_t steps = -1;
+        REQUIRE(f.tensors[i].data.size() == 8);
+        std::memcpy(&steps, f.tensors[i].data.data(), 8);
+        CHECK(std::to_string(steps) == f.metadata.at("ctnn.step"));
+      }
+    CHECK(counters == std::vector<std::string>{"features.1.num_batches_tracked"});
     // metrics.csv of the resumed run continues the file: header + epochs 1 and 2, once each.
     const auto rs = lines_of(resumed.path / "metrics.csv");
     REQUIRE(rs.size() == 3);

@@ -1,6 +1,7 @@
 #pragma once
-// What the Trainer shows while it runs: one live line (epoch, batch, loss, images/s, ETA) redrawn
-// in place when stdout is a terminal; nothing per batch otherwise (logs get one line per epoch).
+// The progress line that train::Progress (callbacks.hpp) draws while a run goes: one live line
+// (epoch, batch, loss, images/s, ETA) redrawn in place when stdout is a terminal; nothing per
+// batch otherwise (logs get one line per epoch).
 #include <chrono>
 #include <cstdio>
 #include <string>
