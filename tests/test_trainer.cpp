@@ -178,14 +178,14 @@ TEST_CASE("resume: 1 epoch + resume + 1 epoch equals 2 epochs straight (SGD and 
       if (f.tensors[i].name.ends_with("num_batches_tracked")) {
         counters.push_back(f.tensors[i].name);
         REQUIRE(i > 0);
-        CHECK(f.tensors[i - 1].name == "features.1.running_var");
+        CHECK(f.tensors[i - 1].name == "1.running_var");
         CHECK(f.tensors[i].dtype == "I64");
         std::int64_t steps = -1;
         REQUIRE(f.tensors[i].data.size() == 8);
         std::memcpy(&steps, f.tensors[i].data.data(), 8);
         CHECK(std::to_string(steps) == f.metadata.at("ctnn.step"));
       }
-    CHECK(counters == std::vector<std::string>{"features.1.num_batches_tracked"});
+    CHECK(counters == std::vector<std::string>{"1.num_batches_tracked"});
     // metrics.csv of the resumed run continues the file: header + epochs 1 and 2, once each.
     const auto rs = lines_of(resumed.path / "metrics.csv");
     REQUIRE(rs.size() == 3);
