@@ -1,7 +1,7 @@
 #pragma once
 // Every layer of the CUDA backend (ctnn::cuda), plus its device-side utilities (cross-entropy,
-// horizontal flip). Plain C++ headers: include them from .cpp or .cu files alike; link
-// ctnn::ctnn, which carries the kernels (library ctnn_cuda) when CTNN_WITH_CUDA is on.
+// horizontal flip). Plain C++ headers: include them from .cpp or .cu files alike; link the CMake
+// target ctnn::cuda, which carries the kernels (library ctnn_cuda_kernels), CUDA and cuDNN.
 #include "backends/cuda/activation.hpp"
 #include "backends/cuda/augment.hpp"
 #include "backends/cuda/batchnorm.hpp"

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "ctnn/core/optim.hpp"
+
 namespace ctnn::gpu::kernels {
 
 // Activations. ReLU's backward reads the input x, Sigmoid's the output y (as the reference).
@@ -34,15 +36,11 @@ void batchnorm_rstd(const float* var, float* rstd, int channels, float eps, cuda
 void batchnorm_eval_dx(const float* dy, const float* weight, const float* rstd, float* dx, std::size_t n, int channels,
                        int plane, cudaStream_t s);
 
-/// torch.optim.SGD / Adam element updates (the formulas of include/ctnn/optim/sgd.hpp, adam.hpp).
-struct SgdArgs {
-  float lr, momentum, dampening, weight_decay;
-  bool nesterov, first;
-};
+/// torch.optim.SGD / Adam over n elements: core::sgd_update / core::adam_update (ctnn/core/optim.hpp),
+/// the host optimizers' own element updates.
+using SgdArgs = core::SgdArgs;
 void sgd_step(float* p, const float* g, float* buf, std::size_t n, SgdArgs a, cudaStream_t s);
-struct AdamArgs {
-  float beta1, beta2, eps, weight_decay, step_size, rbc2;  ///< step_size = lr/(1−β1^t), rbc2 = 1/√(1−β2^t)
-};
+using AdamArgs = core::AdamArgs;
 void adam_step(float* p, const float* g, float* m, float* v, std::size_t n, AdamArgs a, cudaStream_t s);
 
 /// Log-softmax cross-entropy per row of n × classes logits (the formulas of ctnn/loss.hpp, in

@@ -9,6 +9,7 @@
 
 #include "backends/onednn/context.hpp"
 #include "ctnn/layers/activation.hpp"
+#include "ctnn/core/batchnorm.hpp"
 #include "ctnn/layers/batchnorm.hpp"
 
 namespace ctnn {
@@ -19,7 +20,7 @@ inline constexpr bool fuses_v<cpu, BatchNorm<D, M, E>, ReLU> = true;
 
 template <int D, Ratio Mr, Ratio Er, class In>
 struct Impl<BatchNorm<D, Mr, Er>, In, cpu> {
-  static constexpr float M = Mr, E = Er;
+  static constexpr float E = Er;
   static constexpr int C = In::c;
   using memory = dnnl::memory;
   using bn_fwd = dnnl::batch_normalization_forward;
@@ -73,10 +74,7 @@ struct Impl<BatchNorm<D, Mr, Er>, In, cpu> {
     const float* bv = static_cast<const float*>(var.get_data_handle());
     float* rm = static_cast<float*>(run_mean.get_data_handle());
     float* rv = static_cast<float*>(run_var.get_data_handle());
-    for (int c = 0; c < C; ++c) {
-      rm[c] = float((1 - M) * rm[c] + M * bm[c]);
-      rv[c] = float((1 - M) * rv[c] + M * bv[c] * m / (m - 1));
-    }
+    for (int c = 0; c < C; ++c) core::batchnorm_running_update(rm[c], rv[c], bm[c], bv[c], m, Mr.value());
     return y;
   }
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "backends/onednn/context.hpp"
-#include "backends/reference/elementwise.hpp"  // dropout_keep / dropout_stream
+#include "ctnn/core/random.hpp"  // dropout_keep / dropout_stream, as every backend
 #include "ctnn/layers/dropout.hpp"
 
 namespace ctnn {

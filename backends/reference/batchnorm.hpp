@@ -5,13 +5,14 @@
 #include <cmath>
 
 #include "backends/reference/context.hpp"
+#include "ctnn/core/batchnorm.hpp"
 #include "ctnn/layers/batchnorm.hpp"
 
 namespace ctnn {
 
 template <int D, Ratio Mr, Ratio Er, class In>
 struct Impl<BatchNorm<D, Mr, Er>, In, reference> {
-  static constexpr float M = Mr, E = Er;
+  static constexpr float E = Er;
   static constexpr int C = In::c, HW = In::h * In::w;
   HostTensor y, dx, xhat;
   std::vector<float> rstd = std::vector<float>(C);
@@ -41,8 +42,7 @@ struct Impl<BatchNorm<D, Mr, Er>, In, reference> {
         for (int b = 0; b < n; ++b)
           for (int k = 0; k < HW; ++k) s2 += (x.data[at(b, c, k)] - mean) * (x.data[at(b, c, k)] - mean);
         var = s2 / m;
-        rm[c] = float((1 - M) * rm[c] + M * mean);
-        rv[c] = float((1 - M) * rv[c] + M * var * m / (m - 1));
+        core::batchnorm_running_update(rm[c], rv[c], mean, var, m, Mr.value());
       }
       rstd[c] = float(1 / std::sqrt(var + E));
       for (int b = 0; b < n; ++b)

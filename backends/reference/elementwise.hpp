@@ -57,15 +57,7 @@ struct Impl<Flatten, In, reference> : ElementwiseRef<Impl<Flatten, In, reference
   float bwd(float, float, float dy, std::size_t) const { return dy; }
 };
 
-/// Dropout mask bit for element i: a pure function of (seed, step, layer, i) — see ctnn::mix64 —
-/// shared by every CPU backend so they draw the same masks.
-inline bool dropout_keep(std::uint64_t stream, std::size_t i, float p) {
-  return float(mix64(stream ^ (std::uint64_t(i) * 0x2545F4914F6CDD1Dull)) >> 40) * (1.f / 16777216.f) >= p;
-}
-inline std::uint64_t dropout_stream(std::uint64_t seed, std::uint64_t step, int layer) {
-  return mix64(mix64(seed) ^ mix64(step * 1315423911ull + std::uint64_t(layer)));
-}
-
+// Dropout masks: ctnn::dropout_keep / dropout_stream (ctnn/core/random.hpp), the same on every backend.
 template <Ratio Pr, class In>
 struct Impl<DropoutP<Pr>, In, reference> : ElementwiseRef<Impl<DropoutP<Pr>, In, reference>, In> {
   static constexpr float P = Pr;

@@ -25,6 +25,8 @@
 #include <array>
 #include <cstdint>
 
+#include "ctnn/core/random.hpp"  // mix64, dropout_stream, dropout_keep: shared by every backend
+
 namespace ctnn {
 
 /// Backend tags.
@@ -57,14 +59,5 @@ struct Links {
   bool fused_into_prev = false;  ///< the previous layer applied this one: pass through
   int index = 0;                 ///< position in the net (seeds per-layer randomness)
 };
-
-/// splitmix64: a tiny, well-mixed hash used for counter-based randomness (dropout masks,
-/// shuffles) so results depend only on (seed, step, layer, element), not on thread timing.
-constexpr std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 }  // namespace ctnn

@@ -1,12 +1,14 @@
 #pragma once
 // CrossEntropyLoss: torch.nn.CrossEntropyLoss with mean reduction, on logits (not probabilities).
 //   loss = 1/N Σ_n [ logsumexp(z_n) − z_n[t_n] ],   dz_n = (softmax(z_n) − onehot(t_n)) / N
-// log-softmax is computed as z − max(z) − log Σ exp(z − max(z)), stable for any magnitude.
+// Each row is core::cross_entropy_row (double, stable for any magnitude), which the CUDA kernel
+// runs too.
 #include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
 
+#include "ctnn/core/loss.hpp"
 #include "ctnn/error.hpp"
 
 namespace ctnn {
@@ -32,17 +34,10 @@ struct CrossEntropyLoss {
       if (t < 0 || t >= classes)
         throw Error("CrossEntropyLoss: target " + std::to_string(t) + " of sample " + std::to_string(b) +
                     " outside [0, " + std::to_string(classes) + ")");
-      int arg = 0;
-      for (int k = 1; k < classes; ++k)
-        if (z[k] > z[arg]) arg = k;
-      double sum = 0;
-      for (int k = 0; k < classes; ++k) sum += std::exp(double(z[k]) - z[arg]);
-      const double lse = z[arg] + std::log(sum);
-      r.loss += lse - z[t];
-      r.correct += arg == t;
-      if (!dlogits.empty())
-        for (int k = 0; k < classes; ++k)
-          dlogits[std::size_t(b) * classes + k] = float((std::exp(double(z[k]) - lse) - (k == t)) / n);
+      const auto row =
+          core::cross_entropy_row(z, classes, t, dlogits.empty() ? nullptr : &dlogits[std::size_t(b) * classes], n);
+      r.loss += row.loss;
+      r.correct += row.argmax == t;
     }
     r.loss /= n;
     if (!std::isfinite(r.loss)) throw Error("CrossEntropyLoss: loss is " + std::to_string(r.loss) + " (NaN or Inf)");

@@ -2,28 +2,13 @@
 #include <cstdint>
 
 #include "backends/cuda/kernels/common.cuh"
-#include "ctnn/backend.hpp"
+#include "ctnn/core/random.hpp"
 
 namespace ctnn::gpu::kernels {
 namespace {
 
 using detail::blocks_for;
 using detail::kThreads;
-
-// ctnn::mix64 is a host constexpr function; this copy runs on the device. The static_asserts
-// keep the two equal, so the dropout masks equal the reference backend's bit for bit.
-__host__ __device__ constexpr std::uint64_t mix64_device(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-static_assert(mix64_device(0) == ctnn::mix64(0) && mix64_device(0x123456789ABCDEFull) == ctnn::mix64(0x123456789ABCDEFull));
-
-// dropout_keep of backends/reference/elementwise.hpp: the top 24 bits as a uniform in [0, 1).
-__device__ bool keep(std::uint64_t key, std::size_t i, float p) {
-  return float(mix64_device(key ^ (std::uint64_t(i) * 0x2545F4914F6CDD1Dull)) >> 40) * (1.f / 16777216.f) >= p;
-}
 
 __global__ void relu_fwd(const float* x, float* y, std::size_t n) {
   CTNN_GRID_LOOP(i, n) y[i] = x[i] > 0.f ? x[i] : 0.f;
@@ -38,7 +23,7 @@ __global__ void sigmoid_bwd(const float* y, const float* dy, float* dx, std::siz
   CTNN_GRID_LOOP(i, n) dx[i] = dy[i] * y[i] * (1.f - y[i]);
 }
 __global__ void dropout_k(const float* in, float* out, std::size_t n, std::uint64_t key, float p, float scale) {
-  CTNN_GRID_LOOP(i, n) out[i] = keep(key, i, p) ? in[i] * scale : 0.f;
+  CTNN_GRID_LOOP(i, n) out[i] = dropout_keep(key, i, p) ? in[i] * scale : 0.f;  // ctnn/core/random.hpp
 }
 __global__ void bn_rstd(const float* var, float* rstd, int channels, float eps) {
   CTNN_GRID_LOOP(c, std::size_t(channels)) rstd[c] = float(1.0 / sqrt(double(var[c]) + double(eps)));

@@ -1,6 +1,7 @@
-// Cross-entropy with log-softmax, one thread per row (classes are few). Same double-precision
-// formulas as ctnn/loss.hpp; the host adds the row losses in order, so the mean matches too.
+// Cross-entropy with log-softmax, one thread per row (classes are few): core::cross_entropy_row,
+// as ctnn/loss.hpp; the host adds the row losses in order, so the mean matches too.
 #include "backends/cuda/kernels/common.cuh"
+#include "ctnn/core/loss.hpp"
 
 namespace ctnn::gpu::kernels {
 namespace {
@@ -15,17 +16,9 @@ __global__ void ce_k(const float* logits, const std::int32_t* target, int n, int
     row_loss[b] = 0, row_ok[b] = -1;
     return;
   }
-  int arg = 0;
-  for (int k = 1; k < classes; ++k)
-    if (z[k] > z[arg]) arg = k;
-  double sum = 0;
-  for (int k = 0; k < classes; ++k) sum += exp(double(z[k]) - z[arg]);
-  const double lse = z[arg] + log(sum);
-  row_loss[b] = lse - z[t];
-  row_ok[b] = arg == t;
-  if (dlogits)
-    for (int k = 0; k < classes; ++k)
-      dlogits[std::size_t(b) * classes + k] = float((exp(double(z[k]) - lse) - (k == t)) / n);
+  const auto row = core::cross_entropy_row(z, classes, t, dlogits ? dlogits + std::size_t(b) * classes : nullptr, n);
+  row_loss[b] = row.loss;
+  row_ok[b] = row.argmax == t;
 }
 
 }  // namespace

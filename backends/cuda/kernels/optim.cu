@@ -1,6 +1,6 @@
-// Optimizer updates, element by element, with the exact formulas of ctnn/optim/sgd.hpp and
-// adam.hpp. This file is built with --fmad=false (cuda.cmake): without contractions into FMA the
-// device performs the same float operations as the host loop, so both give the same bits.
+// Optimizer updates, element by element: core::sgd_update / core::adam_update, the functions the
+// host optimizers (ctnn/optim/sgd.hpp, adam.hpp) call. Built with --fmad=false (cuda.cmake):
+// without contractions into FMA the device does the host loop's float operations, bit for bit.
 #include "backends/cuda/kernels/common.cuh"
 
 namespace ctnn::gpu::kernels {
@@ -10,23 +10,11 @@ using detail::blocks_for;
 using detail::kThreads;
 
 __global__ void sgd_k(float* p, const float* g, float* buf, std::size_t n, SgdArgs a) {
-  CTNN_GRID_LOOP(i, n) {
-    float d = g[i] + a.weight_decay * p[i];
-    if (a.momentum != 0.f) {
-      buf[i] = a.first ? d : a.momentum * buf[i] + (1.f - a.dampening) * d;
-      d = a.nesterov ? d + a.momentum * buf[i] : buf[i];
-    }
-    p[i] -= a.lr * d;
-  }
+  CTNN_GRID_LOOP(i, n) core::sgd_update(p[i], g[i], buf ? buf + i : nullptr, a);
 }
 
 __global__ void adam_k(float* p, const float* g, float* m, float* v, std::size_t n, AdamArgs a) {
-  CTNN_GRID_LOOP(i, n) {
-    const float d = g[i] + a.weight_decay * p[i];
-    m[i] = a.beta1 * m[i] + (1.f - a.beta1) * d;
-    v[i] = a.beta2 * v[i] + (1.f - a.beta2) * d * d;
-    p[i] -= a.step_size * m[i] / (sqrtf(v[i]) * a.rbc2 + a.eps);
-  }
+  CTNN_GRID_LOOP(i, n) core::adam_update(p[i], g[i], m[i], v[i], a);
 }
 
 }  // namespace

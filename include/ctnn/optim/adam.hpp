@@ -2,9 +2,13 @@
 // Adam (Kingma & Ba 2015) exactly as torch.optim.Adam (amsgrad off):
 //   g ← g + weight_decay·p;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
 //   p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps)
+// The element update is core::adam_update, which the CUDA kernel runs too; the bias corrections
+// are computed here in double.
 #include <cmath>
 #include <span>
 #include <vector>
+
+#include "ctnn/core/optim.hpp"
 
 namespace ctnn {
 
@@ -22,13 +26,8 @@ struct Adam {
     if (exp_avg.empty()) exp_avg.assign(n, 0.f), exp_avg_sq.assign(n, 0.f);
     ++t;
     const double bc1 = 1 - std::pow(double(beta1), double(t)), bc2 = 1 - std::pow(double(beta2), double(t));
-    const float step_size = float(lr / bc1), rbc2 = float(1 / std::sqrt(bc2));
-    for (std::size_t i = 0; i < n; ++i) {
-      const float g = grads[i] + weight_decay * params[i];
-      exp_avg[i] = beta1 * exp_avg[i] + (1 - beta1) * g;
-      exp_avg_sq[i] = beta2 * exp_avg_sq[i] + (1 - beta2) * g * g;
-      params[i] -= step_size * exp_avg[i] / (std::sqrt(exp_avg_sq[i]) * rbc2 + eps);
-    }
+    const core::AdamArgs a{beta1, beta2, eps, weight_decay, float(lr / bc1), float(1 / std::sqrt(bc2))};
+    for (std::size_t i = 0; i < n; ++i) core::adam_update(params[i], grads[i], exp_avg[i], exp_avg_sq[i], a);
   }
 };
 

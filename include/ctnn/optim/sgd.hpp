@@ -5,10 +5,12 @@
 //   b ← g on the first step, else momentum·b + (1 − dampening)·g
 //   g ← g + momentum·b if nesterov, else b            (only when momentum ≠ 0)
 //   p ← p − lr·g
-// Works on Model's flat parameter and gradient arenas: one loop for the whole net.
+// Works on Model's flat parameter and gradient arenas: one loop for the whole net; the element
+// update is core::sgd_update, which the CUDA kernel runs too.
 #include <span>
 #include <vector>
 
+#include "ctnn/core/optim.hpp"
 #include "ctnn/error.hpp"
 
 namespace ctnn {
@@ -30,14 +32,8 @@ struct SGD {
     const bool first = momentum_buffer.empty();
     if (momentum != 0 && first) momentum_buffer.resize(n);
     float* buf = momentum_buffer.data();
-    for (std::size_t i = 0; i < n; ++i) {
-      float g = grads[i] + weight_decay * params[i];
-      if (momentum != 0) {
-        buf[i] = first ? g : momentum * buf[i] + (1 - dampening) * g;
-        g = nesterov ? g + momentum * buf[i] : buf[i];
-      }
-      params[i] -= lr * g;
-    }
+    const core::SgdArgs a{lr, momentum, dampening, weight_decay, nesterov, first};
+    for (std::size_t i = 0; i < n; ++i) core::sgd_update(params[i], grads[i], buf ? buf + i : nullptr, a);
   }
 };
 
