@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "ctnn/core/random.hpp"
 #include "ctnn/data/batch.hpp"
 #include "ctnn/error.hpp"
 
@@ -35,7 +36,7 @@ class InMemory {
   std::size_t batches_per_epoch() const { return batch_size_ ? (size() + batch_size_ - 1) / batch_size_ : 0; }
 
   /// The epoch's order: the identity, or (shuffle) a Fisher–Yates permutation drawn from
-  /// mt19937_64 seeded with seed_seq{seed, epoch}, integers as rng() % i (portable).
+  /// mt19937_64 seeded with mix64(mix64(seed) + epoch), integers as rng() % i (portable).
   void start_epoch(int epoch, int batch_size) {
     if (epoch < 0 || batch_size <= 0)
       throw Error("data::InMemory::start_epoch: need epoch >= 0 and batch_size > 0, got " + std::to_string(epoch) +
@@ -45,8 +46,7 @@ class InMemory {
     order_.resize(size());
     for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
     if (shuffle_) {
-      std::seed_seq seq{std::uint32_t(seed_), std::uint32_t(seed_ >> 32), std::uint32_t(epoch)};
-      std::mt19937_64 rng(seq);
+      std::mt19937_64 rng(mix64(mix64(seed_) + std::uint64_t(epoch)));
       for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng() % i]);
     }
   }

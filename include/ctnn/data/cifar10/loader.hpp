@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "ctnn/core/random.hpp"
 #include "ctnn/data/batch.hpp"
 #include "ctnn/data/cifar10/format.hpp"
 #include "ctnn/data/cifar10/transforms.hpp"
@@ -19,16 +20,10 @@
 namespace ctnn::data {
 
 namespace detail {
-/// splitmix64 finaliser: spreads every input bit over the output, so nearby (seed, epoch, batch)
-/// triples give unrelated mt19937_64 seeds.
-inline std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+/// Chains splitmix64 (core/random.hpp) so that nearby (seed, epoch, stream) triples give unrelated
+/// mt19937_64 seeds.
 inline std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t epoch, std::uint64_t stream) {
-  return splitmix64(splitmix64(splitmix64(seed) + epoch) + stream);
+  return mix64(mix64(mix64(seed) + epoch) + stream);
 }
 }  // namespace detail
 
