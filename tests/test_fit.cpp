@@ -134,7 +134,7 @@ TEST_CASE("fit trains a 1x28x28 net on in-memory synthetic data: loss falls, hel
   CHECK(last.train_acc > 80.0);
   // Held out: images the net never trained on.
   CHECK(last.test_acc == doctest::Approx(eval.last.accuracy));
-  CHECK(last.test_acc > 80.0);  // measured 94 % (oneDNN, 1 or 2 threads); chance is 25 %
+  CHECK(last.test_acc > 80.0);  // measured 94 % (oneDNN, 1 or 2 threads), 91 % (reference); chance is 25 %
   CHECK(last.test_loss < 0.5 * before.loss);
   const auto after = train::evaluate(model, test_set, 100);  // another batch size, same figures
   CHECK(after.accuracy == doctest::Approx(last.test_acc));

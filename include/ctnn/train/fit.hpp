@@ -103,6 +103,7 @@ struct Fit {
   EpochResult row;           ///< the current epoch's figures
   Phase phase = Phase::begin;
 
+  Fit(M& m, L& l, const Loss& f, Opt& o) : model(m), loader(l), loss(f), optimizer(o) {}
   double seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
   }
@@ -133,7 +134,7 @@ EpochResult fit(M& model, L& loader, Loss loss, Opt&& optimizer, FitOptions opti
     throw Error("train::fit: need epochs >= 0 and batch_size >= 1, got " + std::to_string(options.epochs) + " and " +
                 std::to_string(options.batch_size));
   constexpr int classes = int(M::output_shape::size);
-  State s{model, loader, loss, optimizer};
+  State s(model, loader, loss, optimizer);
   s.epochs = options.epochs;
   s.batch_size = options.batch_size;
   s.lr = learning_rate(optimizer);
