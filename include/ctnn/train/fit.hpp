@@ -110,7 +110,7 @@ struct Fit {
 };
 
 template <class C, class S>
-concept FitCallback = requires(C& c, S& s, std::exception_ptr e) { c.on_resume(s); } ||
+concept FitCallback = requires(C& c, S& s) { c.on_resume(s); } ||
                       requires(C& c, S& s) { c.on_fit_begin(s); } || requires(C& c, S& s) { c.on_epoch_begin(s); } ||
                       requires(C& c, S& s) { c.on_batch_end(s); } || requires(C& c, S& s) { c.on_epoch_end(s); } ||
                       requires(C& c, S& s) { c.on_fit_end(s); } ||
