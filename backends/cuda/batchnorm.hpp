@@ -26,11 +26,9 @@ struct Impl<BatchNorm<D, Mr, Er>, In, cuda> {
   gpu::DeviceBuffer<float> mean{C}, rstd{C};  // batch statistics of the last training forward
   gpu::TensorDesc xd, cd;
   float *w = nullptr, *b = nullptr, *dw = nullptr, *db = nullptr, *rm = nullptr, *rv = nullptr;
-  int index = 0;
   bool trained = false;  // whether the last forward used batch statistics
 
-  void setup(Context<cuda>& ctx, int n, const gpu::Tensor&, Bound p, Links l) {
-    index = l.index;
+  void setup(Context<cuda>& ctx, int n, const gpu::Tensor&, Bound p, Links) {
     w = ctx.device(p.value[0]), b = ctx.device(p.value[1]), rm = ctx.device(p.value[2]), rv = ctx.device(p.value[3]);
     dw = ctx.device(p.grad[0]), db = ctx.device(p.grad[1]);
     y.resize(n, C, In::h, In::w), dx.resize(n, C, In::h, In::w);
@@ -40,7 +38,6 @@ struct Impl<BatchNorm<D, Mr, Er>, In, cuda> {
   const gpu::Tensor& output() const { return y; }
 
   const gpu::Tensor& forward(Context<cuda>& ctx, const gpu::Tensor& x) {
-    ctx.forward_begins(index);
     trained = ctx.training;
     if (trained && std::size_t(x.n) * In::h * In::w < 2)
       throw Error("BatchNorm: training needs more than 1 value per channel (batch of 1?)");
@@ -62,7 +59,6 @@ struct Impl<BatchNorm<D, Mr, Er>, In, cuda> {
     CTNN_CUDA_CHECK(cudnnBatchNormalizationBackward(ctx.dnn(), mode, &one, &zero, &one, &zero, xd, x.data, xd, dy.data,
                                                     xd, dx.data, cd, w, dw, db, double(E), mean.get(), rstd.get()));
     if (!trained && need_dx) gpu::kernels::batchnorm_eval_dx(dy.data, w, rstd.get(), dx.data, dx.size(), C, In::h * In::w, s);
-    ctx.backward_ends(index);
     return dx;
   }
 };

@@ -121,14 +121,14 @@ struct Context<cuda> {
     CTNN_CUDA_CHECK(cudaStreamSynchronize(stream()));
   }
 
-  // ---- pass boundaries: every Impl reports them; layer 0 runs first forward and last backward ----
-  void forward_begins(int layer) {
-    if (layer != 0 || sync != gpu::Sync::host) return;
+  // ---- pass boundaries (Model calls them around each whole pass: HasPassHooks) ------------------
+  void begin_forward() {
+    if (sync != gpu::Sync::host) return;
     arenas_.push(stream());
     buffers_changed_ = training;  // running statistics come back with the output (download)
   }
-  void backward_ends(int layer) const {
-    if (layer == 0 && sync == gpu::Sync::host) arenas_.pull_grads(stream());
+  void end_backward() const {
+    if (sync == gpu::Sync::host) arenas_.pull_grads(stream());
   }
 
   // ---- explicit synchronisation (Sync::device; in Sync::host the host is always current, and

@@ -87,10 +87,8 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cuda> {
   cudnnConvolutionBwdDataAlgo_t data_algo{};
   cudnnConvolutionBwdFilterAlgo_t filter_algo{};
   float *w = nullptr, *dw = nullptr, *b = nullptr, *db = nullptr;
-  int index = 0;
 
-  void setup(Context<cuda>& ctx, int n, const gpu::Tensor&, Bound p, Links l) {
-    index = l.index;
+  void setup(Context<cuda>& ctx, int n, const gpu::Tensor&, Bound p, Links) {
     w = ctx.device(p.value[0]), dw = ctx.device(p.grad[0]);
     if constexpr (B) b = ctx.device(p.value[1]), db = ctx.device(p.grad[1]);
     y.resize(n, Co, Out::h, Out::w);
@@ -129,7 +127,6 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cuda> {
   const gpu::Tensor& output() const { return y; }
 
   const gpu::Tensor& forward(Context<cuda>& ctx, const gpu::Tensor& x) {
-    ctx.forward_begins(index);
     CTNN_CUDA_CHECK(cudnnConvolutionForward(ctx.dnn(), &one, xd, x.data, wd, w, fwd, fwd_algo, ctx.scratch(),
                                             ctx.scratch_size(), &zero, yd, y.data));
     if constexpr (B) CTNN_CUDA_CHECK(cudnnAddTensor(ctx.dnn(), &one, bd, b, &one, yd, y.data));
@@ -143,7 +140,6 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cuda> {
     if (need_dx)
       CTNN_CUDA_CHECK(cudnnConvolutionBackwardData(ctx.dnn(), &one, wd, w, yd, dy.data, bwd_data, data_algo,
                                                    ctx.scratch(), ctx.scratch_size(), &zero, xd, dx.data));
-    ctx.backward_ends(index);
     return dx;
   }
 };

@@ -25,7 +25,6 @@ struct Impl<DropoutP<Pr>, In, cuda> {
   const gpu::Tensor& output() const { return y; }
 
   const gpu::Tensor& forward(Context<cuda>& ctx, const gpu::Tensor& x) {
-    ctx.forward_begins(index);
     p = ctx.training ? (ctx.dropout_override >= 0 ? ctx.dropout_override : P) : 0.f;
     if (p == 0.f) return x;
     scale = 1.f / (1.f - p);
@@ -36,7 +35,6 @@ struct Impl<DropoutP<Pr>, In, cuda> {
 
   const gpu::Tensor& backward(Context<cuda>& ctx, const gpu::Tensor&, const gpu::Tensor& dy, bool need_dx) {
     if (p != 0.f && need_dx) gpu::kernels::dropout(dy.data, dx.data, dx.size(), key, p, scale, ctx.stream());
-    ctx.backward_ends(index);
     return p == 0.f ? dy : dx;
   }
 };

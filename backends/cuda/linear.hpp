@@ -18,10 +18,10 @@ struct Impl<Linear<I, O, B>, In, cuda> {
   gpu::Tensor y, dx;
   gpu::TensorDesc yd, bd;
   float *w = nullptr, *dw = nullptr, *b = nullptr, *db = nullptr;
-  int n = 0, index = 0;
+  int n = 0;
 
-  void setup(Context<cuda>& ctx, int batch, const gpu::Tensor&, Bound p, Links l) {
-    n = batch, index = l.index;
+  void setup(Context<cuda>& ctx, int batch, const gpu::Tensor&, Bound p, Links) {
+    n = batch;
     w = ctx.device(p.value[0]), dw = ctx.device(p.grad[0]);
     if constexpr (B) b = ctx.device(p.value[1]), db = ctx.device(p.grad[1]);
     y.resize(n, O, 1, 1), dx.resize(n, I, 1, 1);
@@ -30,7 +30,6 @@ struct Impl<Linear<I, O, B>, In, cuda> {
   const gpu::Tensor& output() const { return y; }
 
   const gpu::Tensor& forward(Context<cuda>& ctx, const gpu::Tensor& x) {
-    ctx.forward_begins(index);
     CTNN_CUDA_CHECK(cublasSgemm(ctx.blas(), CUBLAS_OP_T, CUBLAS_OP_N, O, n, I, &one, w, I, x.data, I, &zero, y.data, O));
     if constexpr (B) CTNN_CUDA_CHECK(cudnnAddTensor(ctx.dnn(), &one, bd, b, &one, yd, y.data));
     return y;
@@ -42,7 +41,6 @@ struct Impl<Linear<I, O, B>, In, cuda> {
     if constexpr (B) CTNN_CUDA_CHECK(cudnnConvolutionBackwardBias(ctx.dnn(), &one, yd, dy.data, &zero, bd, db));
     if (need_dx)
       CTNN_CUDA_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, I, n, O, &one, w, I, dy.data, O, &zero, dx.data, I));
-    ctx.backward_ends(index);
     return dx;
   }
 };

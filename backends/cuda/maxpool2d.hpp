@@ -13,17 +13,16 @@ struct Impl<MaxPool2d<K, S>, In, cuda> {
   using Out = typename MaxPool2d<K, S>::template output_shape<In>;
   gpu::Tensor y, dx;
   gpu::DeviceBuffer<int> argmax;
-  int planes = 0, index = 0;
+  int planes = 0;
 
-  void setup(Context<cuda>&, int n, const gpu::Tensor&, Bound, Links l) {
-    planes = n * In::c, index = l.index;
+  void setup(Context<cuda>&, int n, const gpu::Tensor&, Bound, Links) {
+    planes = n * In::c;
     y.resize(n, In::c, Out::h, Out::w), dx.resize(n, In::c, In::h, In::w);
     argmax = gpu::DeviceBuffer<int>(y.size());
   }
   const gpu::Tensor& output() const { return y; }
 
   const gpu::Tensor& forward(Context<cuda>& ctx, const gpu::Tensor& x) {
-    ctx.forward_begins(index);
     gpu::kernels::maxpool_forward(x.data, y.data, argmax.get(), planes, In::h, In::w, Out::h, Out::w, K, S, ctx.stream());
     return y;
   }
@@ -32,7 +31,6 @@ struct Impl<MaxPool2d<K, S>, In, cuda> {
     if (need_dx)
       gpu::kernels::maxpool_backward(dy.data, argmax.get(), dx.data, planes, In::h, In::w, Out::h, Out::w, K, S,
                                      ctx.stream());
-    ctx.backward_ends(index);
     return dx;
   }
 };

@@ -18,12 +18,24 @@
 // arenas (grad is null for buffers). Links tells a layer about its neighbours so a backend can
 // fuse: where fuses_v<Backend, A, B> is true (oneDNN: any BatchNorm, then ReLU), layer A also
 // applies B and B passes data and gradients through.
-// Optional Context hooks, used by Model only where a backend has them: begin_workspace() /
-// end_workspace() around the setups of one batch size (oneDNN pools its gradient buffers there),
-// bind_arenas(...) (CUDA mirrors the arenas on the device), param_version (bumped whenever
-// parameters may have been written, so cached weight conversions can be skipped otherwise).
+// What a backend must provide is written down as concepts below (BackendContext, LayerImpl), and
+// Model checks them, so a missing or malformed piece is one error naming the layer and backend.
+// Optional Context hooks (the one table of them; Model and train::fit use each only where a
+// backend has it):
+//   begin_workspace() / end_workspace()  around the setups of one batch size (oneDNN pools its
+//                                        gradient buffers there)                   HasWorkspaceHooks
+//   bind_arenas(params, grads, buffers)  mirror Model's arenas (CUDA: on the device) HasArenas
+//   begin_forward() / end_backward()     around each whole pass (CUDA: parameters go up before a
+//                                        forward, gradients come down after a backward) HasPassHooks
+//   param_version                        bumped whenever parameters may have been written, so
+//                                        cached weight conversions are skipped otherwise HasParamVersion
+//   update(opt), push(opt), pull(opt)    the optimizer step where the parameters live, and the
+//                                        hand-over of its state (train/optimizer.hpp)   HasDeviceOptimizer
 #include <array>
+#include <concepts>
 #include <cstdint>
+#include <span>
+#include <utility>
 
 #include "ctnn/core/random.hpp"  // mix64, dropout_stream, dropout_keep: shared by every backend
 
@@ -39,8 +51,17 @@ enum class Precision { f32, bf16 };
 template <class Backend>
 struct Context;  // specialised per backend
 
+template <class... T>
+inline constexpr bool always_false_v = false;
+
+/// Specialised per layer and backend (backends/<name>/*.hpp). This primary template is what a
+/// layer without an implementation on this backend gets.
 template <class Layer, class In, class Backend>
-struct Impl;  // specialised per layer and backend
+struct Impl {
+  static_assert(always_false_v<Layer, Backend>,
+                "ctnn: this layer has no implementation on this backend: include the backend's all.hpp, or "
+                "specialise ctnn::Impl for it (the instantiation above names layer, input shape and backend)");
+};
 
 /// A layer's tensors inside Model's arenas, in Layer::params<In>() order.
 struct Bound {
@@ -58,6 +79,53 @@ struct Links {
   bool fuse_next = false;        ///< this layer also applies the following one
   bool fused_into_prev = false;  ///< the previous layer applied this one: pass through
   int index = 0;                 ///< position in the net (seeds per-layer randomness)
+};
+
+/// The required part of Context<B>: the activation type, mode, randomness and precision, and the
+/// host crossings of activations.
+template <class C>
+concept BackendContext = requires(C& c, const C& cc, std::span<const float> in, std::span<float> out, int n,
+                                  typename C::Act& a) {
+  typename C::Act;
+  { c.training } -> std::convertible_to<bool>;
+  { c.seed } -> std::convertible_to<std::uint64_t>;
+  { c.step } -> std::convertible_to<std::uint64_t>;
+  { c.precision } -> std::convertible_to<Precision>;
+  c.upload_shape(n, n, n, n, a);
+  c.upload(in, n, n, n, n, a);
+  c.download(std::as_const(a), out);
+};
+
+/// The five members of every Impl (see the top of this file).
+template <class I, class C>
+concept LayerImpl = requires(I& impl, const I& ci, C& ctx, const typename C::Act& a, int n, Bound b, Links l,
+                             bool need_dx) {
+  impl.setup(ctx, n, a, b, l);
+  { ci.output() } -> std::convertible_to<const typename C::Act&>;
+  { impl.forward(ctx, a) } -> std::convertible_to<const typename C::Act&>;
+  { impl.backward(ctx, a, a, need_dx) } -> std::convertible_to<const typename C::Act&>;
+};
+
+// The optional hooks (table above).
+template <class C>
+concept HasWorkspaceHooks = requires(C& c) {
+  c.begin_workspace();
+  c.end_workspace();
+};
+template <class C>
+concept HasArenas = requires(C& c, std::span<float> s) { c.bind_arenas(s, s, s); };
+template <class C>
+concept HasPassHooks = requires(C& c) {
+  c.begin_forward();
+  c.end_backward();
+};
+template <class C>
+concept HasParamVersion = requires(C& c) { ++c.param_version; };
+template <class C, class Opt>
+concept HasDeviceOptimizer = requires(C& c, Opt& o) {
+  c.update(o);
+  c.push(o);
+  c.pull(o);
 };
 
 }  // namespace ctnn

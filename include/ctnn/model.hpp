@@ -47,6 +47,13 @@ class Model {
   };
   using Impls = typename ImplTuple<std::make_index_sequence<kLayers>>::type;
   using Act = typename Context<Backend>::Act;
+  static_assert(BackendContext<Context<Backend>>, "ctnn: Context<Backend> does not meet BackendContext (backend.hpp)");
+  template <std::size_t... Is>
+  static constexpr bool impls_ok(std::index_sequence<Is...>) {
+    return (LayerImpl<std::tuple_element_t<Is, Impls>, Context<Backend>> && ...);
+  }
+  static_assert(impls_ok(std::make_index_sequence<kLayers>{}),
+                "ctnn: a layer's ctnn::Impl does not meet the LayerImpl concept (backend.hpp)");
 
  public:
   using net_type = Net;
@@ -97,6 +104,7 @@ class Model {
                   std::to_string(std::size_t(n > 0 ? n : 0) * In::size));
     ws_ = &workspace(n);
     ctx_.upload(x, n, In::c, In::h, In::w, ws_->input);
+    if constexpr (HasPassHooks<Context<Backend>>) ctx_.begin_forward();
     const Act* a = &ws_->input;
     [&]<std::size_t... Is>(std::index_sequence<Is...>) {
       ((ws_->inputs[Is] = a, a = &std::get<Is>(ws_->impls).forward(ctx_, *a)), ...);
@@ -124,6 +132,7 @@ class Model {
       constexpr std::size_t L = kLayers - 1;
       ((d = &std::get<L - Is>(ws_->impls).backward(ctx_, *ws_->inputs[L - Is], *d, L - Is > 0 || !dx.empty())), ...);
     }(std::make_index_sequence<kLayers>{});
+    if constexpr (HasPassHooks<Context<Backend>>) ctx_.end_backward();
     if (!dx.empty()) ctx_.download(*d, dx);
   }
 
@@ -159,7 +168,7 @@ class Model {
  private:
   // Tells a backend that caches converted parameters (oneDNN's weight layouts) to refresh them.
   void touch() {
-    if constexpr (requires { ctx_.param_version; }) ++ctx_.param_version;
+    if constexpr (HasParamVersion<Context<Backend>>) ++ctx_.param_version;
   }
 
   struct Workspace {
@@ -200,7 +209,7 @@ class Model {
     if (workspaces_.size() >= 4) workspaces_.erase(workspaces_.begin());
     auto ws = std::make_unique<Workspace>();
     ws->batch = n;
-    if constexpr (requires { ctx_.bind_arenas(params_, grads_, buffers_); })
+    if constexpr (HasArenas<Context<Backend>>)
       ctx_.bind_arenas(params_, grads_, buffers_);  // a device backend mirrors the arenas (once)
     ctx_.upload_shape(n, In::c, In::h, In::w, ws->input);
     std::vector<Bound> bound(kLayers);
@@ -216,12 +225,12 @@ class Model {
       }
     });
     const Act* a = &ws->input;
-    if constexpr (requires { ctx_.begin_workspace(); }) ws->backend_state = ctx_.begin_workspace();
+    if constexpr (HasWorkspaceHooks<Context<Backend>>) ws->backend_state = ctx_.begin_workspace();
     [&]<std::size_t... Is>(std::index_sequence<Is...>) {
       ((std::get<Is>(ws->impls).setup(ctx_, n, *a, bound[Is], links<Is>()), a = &std::get<Is>(ws->impls).output()),
        ...);
     }(std::make_index_sequence<kLayers>{});
-    if constexpr (requires { ctx_.end_workspace(); }) ctx_.end_workspace();
+    if constexpr (HasWorkspaceHooks<Context<Backend>>) ctx_.end_workspace();
     return *workspaces_.emplace(n, std::move(ws)).first->second;
   }
 
