@@ -4,7 +4,7 @@
 // workspace) and the ReLU passes through. oneDNN returns the batch mean and biased variance;
 // the running statistics are updated here with PyTorch's rule (unbiased variance, momentum).
 // BatchNorm1d's N×C input is described as N×C×1×1 in nhwc: on a 2-D descriptor oneDNN falls
-// back to a slow generic kernel (PERF-NOTES item 3).
+// back to a slow generic kernel (measured in bf16: 10.6 ms against 0.06 ms a call).
 #include <vector>
 
 #include "backends/onednn/context.hpp"

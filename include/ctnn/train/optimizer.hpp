@@ -2,10 +2,11 @@
 // How the training loop talks to an optimizer value: SGD, Adam, or train::Optimizer (either of
 // them, chosen at run time). Everything the loop and the checkpoints do with an optimizer goes
 // through these few functions, including the hand-over to a device backend that keeps its own
-// copy of the optimizer state (Context::update/push/pull, found by requires-probes).
+// copy of the optimizer state (Context::update/push/pull: the HasDeviceOptimizer hook of backend.hpp).
 #include <type_traits>
 #include <variant>
 
+#include "ctnn/backend.hpp"
 #include "ctnn/optim/adam.hpp"
 #include "ctnn/optim/sgd.hpp"
 
@@ -32,7 +33,7 @@ void set_learning_rate(O& o, float lr) {
 template <class M, OptimizerValue O>
 void optimizer_step(M& model, O& o) {
   if constexpr (std::is_same_v<O, Optimizer>) std::visit([&](auto& x) { optimizer_step(model, x); }, o);
-  else if constexpr (requires { model.context().update(o); }) model.context().update(o);
+  else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, O>) model.context().update(o);
   else o.step(model.parameters(), model.gradients());
 }
 
@@ -40,14 +41,14 @@ void optimizer_step(M& model, O& o) {
 template <class M, OptimizerValue O>
 void pull_optimizer(M& model, O& o) {
   if constexpr (std::is_same_v<O, Optimizer>) std::visit([&](auto& x) { pull_optimizer(model, x); }, o);
-  else if constexpr (requires { model.context().pull(o); }) model.context().pull(o);
+  else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, O>) model.context().pull(o);
 }
 
 /// Hands a loaded optimizer state (and parameters) to a device backend: after a checkpoint is loaded.
 template <class M, OptimizerValue O>
 void push_optimizer(M& model, O& o) {
   if constexpr (std::is_same_v<O, Optimizer>) std::visit([&](auto& x) { push_optimizer(model, x); }, o);
-  else if constexpr (requires { model.context().push(o); }) model.context().push(o);
+  else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, O>) model.context().push(o);
 }
 
 }  // namespace ctnn::train
