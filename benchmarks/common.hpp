@@ -15,15 +15,19 @@ using Net = ctnn::models::AlexNetCifar;
 using Input = ctnn::models::CifarImage;
 using Nodes = ctnn::nodes_t<Net, Input>;
 inline constexpr std::size_t kNodes = std::tuple_size_v<Nodes>;
-template <std::size_t I> using node = std::tuple_element_t<I, Nodes>;
-template <std::size_t I> using layer = typename node<I>::layer;
+template <std::size_t I>
+using node = std::tuple_element_t<I, Nodes>;
+template <std::size_t I>
+using layer = typename node<I>::layer;
 inline constexpr int kClasses = ctnn::output_shape_t<Net, Input>::size;
 
 /// Multiply-adds of one sample's forward pass through layer L (0 for layers without weights).
 template <class L, class In>
 constexpr double macs_of() {
-  if constexpr (requires { L::template macs<In>; }) return L::template macs<In>;
-  else return 0;
+  if constexpr (requires { L::template macs<In>; })
+    return L::template macs<In>;
+  else
+    return 0;
 }
 
 /// FLOPs (2 per multiply-add) of conv & linear layers for one sample. Forward only, or a whole
@@ -33,7 +37,8 @@ template <bool Train>
 constexpr double net_flops_per_sample() {
   return []<std::size_t... Is>(std::index_sequence<Is...>) {
     return ((2 * macs_of<layer<Is>, typename node<Is>::in>() * (Train ? (Is > 0 ? 3 : 2) : 1)) + ... + 0.0);
-  }(std::make_index_sequence<kNodes>{});
+  }
+  (std::make_index_sequence<kNodes>{});
 }
 
 inline std::vector<float> random_floats(std::size_t n, std::uint64_t seed) {
@@ -52,7 +57,8 @@ inline std::vector<std::int32_t> random_targets(std::size_t n, std::uint64_t see
 
 template <class S>
 std::string dims() {
-  return S::flat ? std::to_string(S::c) : std::to_string(S::c) + "x" + std::to_string(S::h) + "x" + std::to_string(S::w);
+  return S::flat ? std::to_string(S::c)
+                 : std::to_string(S::c) + "x" + std::to_string(S::h) + "x" + std::to_string(S::w);
 }
 
 }  // namespace ctnn_bench

@@ -23,10 +23,9 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <thread>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "benchmarks/common.hpp"
 
@@ -37,14 +36,18 @@ using namespace ctnn_bench;
 /// Node I is a BatchNorm that the backend fuses with the ReLU after it.
 template <std::size_t I>
 constexpr bool fused_pair() {
-  if constexpr (I + 1 < kNodes) return ctnn::fuses_v<ctnn::cpu, layer<I>, layer<I + 1>>;
-  else return false;
+  if constexpr (I + 1 < kNodes)
+    return ctnn::fuses_v<ctnn::cpu, layer<I>, layer<I + 1>>;
+  else
+    return false;
 }
 /// Node I is that ReLU: it is benchmarked with its BatchNorm.
 template <std::size_t I>
 constexpr bool skipped() {
-  if constexpr (I == 0) return false;
-  else return fused_pair<I - 1>();
+  if constexpr (I == 0)
+    return false;
+  else
+    return fused_pair<I - 1>();
 }
 template <std::size_t I>
 using unit_net = std::conditional_t<fused_pair<I>(), ctnn::Sequential<layer<I>, layer<(I + 1) % kNodes>>,
@@ -153,14 +156,17 @@ void register_unit() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  [&]<std::size_t... Is>(std::index_sequence<Is...>) { (register_unit<Is>(), ...); }(std::make_index_sequence<kNodes>{});
+  [&]<std::size_t... Is>(std::index_sequence<Is...>) { (register_unit<Is>(), ...); }
+  (std::make_index_sequence<kNodes>{});
   batches(benchmark::RegisterBenchmark("net/train_step", net_train_step));
   batches(benchmark::RegisterBenchmark("net/inference", net_inference));
 
   const auto* v = dnnl::version();
   const unsigned rt = v->cpu_runtime;
-  const std::string runtime = rt == DNNL_RUNTIME_OMP ? "OpenMP" : rt == DNNL_RUNTIME_TBB ? "TBB"
-                              : rt == DNNL_RUNTIME_SEQ ? "sequential" : "other";
+  const std::string runtime = rt == DNNL_RUNTIME_OMP   ? "OpenMP"
+                              : rt == DNNL_RUNTIME_TBB ? "TBB"
+                              : rt == DNNL_RUNTIME_SEQ ? "sequential"
+                                                       : "other";
   benchmark::AddCustomContext("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
                                             std::to_string(v->patch) + " (" + runtime + ")");
   const char* omp = std::getenv("OMP_NUM_THREADS");

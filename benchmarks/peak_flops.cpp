@@ -7,7 +7,6 @@
 //
 //   ctnn_peak_flops [threads (default: hardware_concurrency)] [seconds per measurement (default 1)]
 #include <immintrin.h>
-
 #include <time.h>
 
 #include <atomic>
@@ -67,14 +66,12 @@ Result measure(int threads, double seconds) {
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
       ready.fetch_add(1);
-      while (!go.load()) {
-      }
+      while (!go.load()) {}
       const double c0 = thread_cpu_seconds();
       sinks[t] = run(reps);
       cpu[t] = thread_cpu_seconds() - c0;
     });
-  while (ready.load() < threads) {
-  }
+  while (ready.load() < threads) {}
   const auto t0 = std::chrono::steady_clock::now();
   go.store(true);
   for (auto& th : pool) th.join();
@@ -99,9 +96,10 @@ int main(int argc, char** argv) {
   if (threads > 1) counts.push_back(threads);
   for (int t : counts) {
     const Result r = measure(t, seconds);
-    std::printf("fp32 AVX2 FMA: %d thread(s): %.1f GFLOP/s wall-clock, %.1f GFLOP/s per CPU-second of its threads "
-                "(%.1f per core)\n",
-                t, r.wall_gflops, r.per_cpu_second_gflops, r.per_cpu_second_gflops / t);
+    std::printf(
+        "fp32 AVX2 FMA: %d thread(s): %.1f GFLOP/s wall-clock, %.1f GFLOP/s per CPU-second of its threads "
+        "(%.1f per core)\n",
+        t, r.wall_gflops, r.per_cpu_second_gflops, r.per_cpu_second_gflops / t);
   }
   return 0;
 }

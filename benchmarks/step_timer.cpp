@@ -55,16 +55,23 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     const std::string a = argv[i];
-    if (a == "--mode") mode = value();
-    else if (a == "--batch") batch = std::atoi(value().c_str());
-    else if (a == "--precision") precision = value();
-    else if (a == "--iters") iters = std::atoi(value().c_str());
-    else if (a == "--warmup") warmup = std::atoi(value().c_str());
-    else if (a == "--mark") mark = true;
-    else usage(("unknown argument " + a).c_str());
+    if (a == "--mode")
+      mode = value();
+    else if (a == "--batch")
+      batch = std::atoi(value().c_str());
+    else if (a == "--precision")
+      precision = value();
+    else if (a == "--iters")
+      iters = std::atoi(value().c_str());
+    else if (a == "--warmup")
+      warmup = std::atoi(value().c_str());
+    else if (a == "--mark")
+      mark = true;
+    else
+      usage(("unknown argument " + a).c_str());
   }
-  if ((mode != "train" && mode != "infer") || (precision != "f32" && precision != "bf16") || batch < 2 ||
-      iters < 1 || warmup < 0)
+  if ((mode != "train" && mode != "infer") || (precision != "f32" && precision != "bf16") || batch < 2 || iters < 1 ||
+      warmup < 0)
     usage("bad arguments");
 
   std::printf("ctnn mode=%s batch=%d precision=%s iters=%d ", mode.c_str(), batch, precision.c_str(), iters);

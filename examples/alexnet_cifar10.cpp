@@ -20,8 +20,8 @@
 #include <thread>
 
 #include "ctnn/ctnn.hpp"
-#include "ctnn/threads.hpp"
 #include "ctnn/data/cifar10.hpp"
+#include "ctnn/threads.hpp"
 #include "ctnn/train/trainer.hpp"
 
 namespace fs = std::filesystem;
@@ -43,9 +43,12 @@ struct UsageError : Error {
 
 std::vector<train::Stage> stages_for(const Args& a) {
   std::vector<train::Stage> s;
-  if (a.preset == "multibatch") s = {{20, 32, 0.001f}, {20, 128, 0.001f}, {10, 256, 0.001f}};
-  else if (a.preset == "best") s = {{20, 32, 0.05f}, {20, 128, 0.005f}, {10, 256, 0.0005f}};
-  else s = {{50, 128, 0.001f}};
+  if (a.preset == "multibatch")
+    s = {{20, 32, 0.001f}, {20, 128, 0.001f}, {10, 256, 0.001f}};
+  else if (a.preset == "best")
+    s = {{20, 32, 0.05f}, {20, 128, 0.005f}, {10, 256, 0.0005f}};
+  else
+    s = {{50, 128, 0.001f}};
   for (auto& st : s) st.epochs = std::max(1, int(std::lround(st.epochs * a.epochs_scale)));
   return s;
 }
@@ -120,16 +123,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (a.summary) {
-    if (a.preset == "pure") std::cout << summary<models::AlexNetCifarPure, models::CifarImage>();
-    else if (a.preset == "bn") std::cout << summary<models::AlexNetCifarBN, models::CifarImage>();
-    else std::cout << summary<models::AlexNetCifar, models::CifarImage>();
+    if (a.preset == "pure")
+      std::cout << summary<models::AlexNetCifarPure, models::CifarImage>();
+    else if (a.preset == "bn")
+      std::cout << summary<models::AlexNetCifarBN, models::CifarImage>();
+    else
+      std::cout << summary<models::AlexNetCifar, models::CifarImage>();
     return 0;
   }
   try {
     std::error_code ec;
     fs::create_directories(a.out, ec);
     const auto probe = fs::path(a.out) / ".write-test";
-    if (ec || !std::ofstream(probe)) throw UsageError("--out " + a.out + ": folder cannot be created or is not writable");
+    if (ec || !std::ofstream(probe))
+      throw UsageError("--out " + a.out + ": folder cannot be created or is not writable");
     fs::remove(probe);
     if (a.threads > 0) ctnn::set_num_threads(a.threads);
     if (a.device == "cuda") {

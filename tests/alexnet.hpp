@@ -14,6 +14,8 @@ namespace ctnn_test {
 
 // Module names match PyTorch's: layers 0..17 are features.0..17, layer 18 is the Flatten
 // (torch.flatten in forward(), no module), layers 19..27 are classifier.0..8.
+// One block of the net per line (clang-format would refill the lists).
+// clang-format off
 using AlexNetCifar = ctnn::concat_t<
     ctnn::Named<"features",
                 ctnn::Sequential<ctnn::Conv2d<3, 96, 3, 1, 1>, ctnn::BatchNorm2d, ctnn::ReLU, ctnn::MaxPool2d<2, 2>,    //
@@ -26,6 +28,7 @@ using AlexNetCifar = ctnn::concat_t<
                 ctnn::Sequential<ctnn::Linear<4608, 128>, ctnn::BatchNorm1d, ctnn::ReLU, ctnn::Dropout,  //
                                  ctnn::Linear<128, 64>, ctnn::BatchNorm1d, ctnn::ReLU, ctnn::Dropout,    //
                                  ctnn::Linear<64, 10>>>>;
+// clang-format on
 using AlexNetInput = ctnn::Shape<3, 32, 32>;
 
 /// splitmix64 (Steele, Lea, Flood 2014), as in tests/reference/make_reference.py.
@@ -55,7 +58,7 @@ constexpr double formula_value(int t, std::uint64_t i) {
 template <class M>
 int set_formula_parameters(M& model) {
   auto tensors = model.named_tensors();
-  std::set<std::string> batchnorms;  // modules with running statistics
+  std::set<std::string> batchnorms;      // modules with running statistics
   std::map<std::string, double> fan_in;  // module -> fan_in of its weight
   for (const auto& t : tensors) {
     const auto dot = t.name.rfind('.');
@@ -77,9 +80,12 @@ int set_formula_parameters(M& model) {
       const double v = formula_value(t, i);
       // Each a correctly rounded double operation, as in numpy, then one rounding to float.
       double value;
-      if (!bn) value = v / sqrt_fan_in;
-      else if (leaf == "weight") value = 1.0 + 0.1 * v;
-      else value = 0.1 * v;
+      if (!bn)
+        value = v / sqrt_fan_in;
+      else if (leaf == "weight")
+        value = 1.0 + 0.1 * v;
+      else
+        value = 0.1 * v;
       nt.data[i] = float(value);
     }
     ++t;

@@ -52,8 +52,8 @@ constexpr double kRel = 1e-4;
 /// float32 leaves rounding noise of ≤ 2e-7 rms.
 constexpr double kZeroAbsRms = 1e-6;
 bool exactly_zero(const std::string& grad_name) {
-  for (const char* m : {"features.0", "features.4", "features.8", "features.11", "features.14", "classifier.0",
-                        "classifier.4"})
+  for (const char* m :
+       {"features.0", "features.4", "features.8", "features.11", "features.14", "classifier.0", "classifier.4"})
     if (grad_name == std::string("grad.") + m + ".bias") return true;
   return false;
 }
@@ -82,8 +82,8 @@ template <class B>
 void check_norm(std::span<const float> actual, std::span<const float> expected, const std::string& what,
                 double rel = kRel, double abs_rms = 0) {
   INFO(what);
-  REQUIRE_MESSAGE(actual.size() == expected.size(), what << ": size " << actual.size() << ", expected "
-                                                         << expected.size());
+  REQUIRE_MESSAGE(actual.size() == expected.size(),
+                  what << ": size " << actual.size() << ", expected " << expected.size());
   double diff2 = 0, norm2 = 0, max_diff = 0;
   std::size_t worst = 0;
   for (std::size_t i = 0; i < actual.size(); ++i) {
@@ -97,10 +97,10 @@ void check_norm(std::span<const float> actual, std::span<const float> expected, 
     std::printf("  %-10s %-36s n %7zu  |e| %9.3e  |a-e| %9.3e  rel %9.2e  (tol %9.3e)%s\n", backend_name<B>(),
                 what.c_str(), actual.size(), norm, diff, norm > 0 ? diff / norm : diff, tol,
                 diff <= tol ? "" : "  FAIL");
-  CHECK_MESSAGE(diff <= tol, what << ": ‖actual − expected‖ = " << diff << ", ‖expected‖ = " << norm
-                                  << " (relative " << diff / norm << "), tolerance " << tol << " (rel " << rel
-                                  << ", abs " << abs_rms << "/element); worst element [" << worst << "]: actual "
-                                  << actual[worst] << ", expected " << expected[worst]);
+  CHECK_MESSAGE(diff <= tol, what << ": ‖actual − expected‖ = " << diff << ", ‖expected‖ = " << norm << " (relative "
+                                  << diff / norm << "), tolerance " << tol << " (rel " << rel << ", abs " << abs_rms
+                                  << "/element); worst element [" << worst << "]: actual " << actual[worst]
+                                  << ", expected " << expected[worst]);
 }
 
 /// A model in the reference state: formula parameters, train mode, dropout off.
@@ -181,7 +181,8 @@ void check_optimizer(Opt opt, const std::string& prefix, double noise = 1) {
     const std::string n = t.name.substr(prefix.size() + 1);
     const auto expected = get(ref, t.name);
     const bool classifier = n.starts_with("classifier.");
-    check_norm<B>(tensor(model, n), expected, t.name, n == "features.0.weight" ? kOptimizerFeatures0Value : kRel * noise);
+    check_norm<B>(tensor(model, n), expected, t.name,
+                  n == "features.0.weight" ? kOptimizerFeatures0Value : kRel * noise);
     const auto p0 = tensor(fresh, n), p3 = tensor(model, n);
     std::vector<float> du(p0.size()), de(p0.size());
     for (std::size_t i = 0; i < p0.size(); ++i) du[i] = p3[i] - p0[i], de[i] = expected[i] - p0[i];
@@ -209,8 +210,7 @@ TEST_CASE("AlexNetCifar: parameter count, shapes, names and summary") {
   CHECK(module_path<AlexNetCifar, AlexNetInput>(27) == "classifier.8");
 }
 
-TEST_CASE_TEMPLATE("AlexNetCifar matches PyTorch: logits, loss, gradients, running statistics", B,
-                   CTNN_TEST_BACKENDS) {
+TEST_CASE_TEMPLATE("AlexNetCifar matches PyTorch: logits, loss, gradients, running statistics", B, CTNN_TEST_BACKENDS) {
   const auto ref = load_reference("alexnet.safetensors");
   REQUIRE(ref.metadata.at("num_params") == "2091274");
   AlexModel<B> model;
@@ -293,31 +293,38 @@ TEST_CASE("SGD and Adam update rules match torch.optim step by step") {
   auto sgd = [](SGD o) { return [o](std::span<float> p, std::span<const float> g) mutable { o.step(p, g); }; };
   auto adam = [](Adam o) { return [o](std::span<float> p, std::span<const float> g) mutable { o.step(p, g); }; };
   const std::vector<Case> cases = {
-      {"SGD(lr 0.01, momentum 0.9, weight_decay 5e-4)", sgd(SGD(0.01f, 0.9f, 0.f, 5e-4f, false)),
+      {"SGD(lr 0.01, momentum 0.9, weight_decay 5e-4)",
+       sgd(SGD(0.01f, 0.9f, 0.f, 5e-4f, false)),
        {{0.498997509f, -0.997995019f, 1.99698997f, 0.f, 0.000998995034f, -0.199998751f},
         {0.497592777f, -0.997185528f, 1.99827099f, -1.00000007e-05f, 0.0010000855f, -0.194996625f},
         {0.49932602f, -0.998452008f, 1.99841392f, -8.9999503e-06f, 0.000998061965f, -0.160493731f}}},
-      {"SGD(lr 0.01, momentum 0.9, nesterov)", sgd(SGD(0.01f, 0.9f, 0.f, 0.f, true)),
+      {"SGD(lr 0.01, momentum 0.9, nesterov)",
+       sgd(SGD(0.01f, 0.9f, 0.f, 0.f, true)),
        {{0.498100013f, -0.996200025f, 1.99430001f, 0.f, 0.000998100033f, -0.155000001f},
         {0.496340007f, -0.996480048f, 1.99947f, -1.89999992e-05f, 0.00100109004f, -0.190500006f},
         {0.500905991f, -0.999632061f, 1.99862301f, -8.09999892e-06f, 0.000996281044f, -0.129450008f}}},
-      {"SGD(lr 0.1, momentum 0.9, nesterov, weight_decay 1e-2)", sgd(SGD(0.1f, 0.9f, 0.f, 1e-2f, true)),
+      {"SGD(lr 0.1, momentum 0.9, nesterov, weight_decay 1e-2)",
+       sgd(SGD(0.1f, 0.9f, 0.f, 1e-2f, true)),
        {{0.480049998f, -0.960099995f, 1.93920004f, 0.f, 0.000979100005f, 0.700475037f},
         {0.461132914f, -0.960265815f, 1.98559558f, -0.000190000006f, 0.00100632966f, 0.344346613f},
         {0.505163431f, -0.98845464f, 1.97032416f, -8.06389944e-05f, 0.000954805582f, 0.953807235f}}},
-      {"SGD(lr 0.1, momentum 0.9, dampening 0.5)", sgd(SGD(0.1f, 0.9f, 0.5f, 0.f, false)),
+      {"SGD(lr 0.1, momentum 0.9, dampening 0.5)",
+       sgd(SGD(0.1f, 0.9f, 0.5f, 0.f, false)),
        {{0.49000001f, -0.980000019f, 1.97000003f, 0.f, 0.000990000088f, 0.25f},
         {0.478500009f, -0.967000008f, 1.96300006f, -5.00000024e-05f, 0.000991000095f, 0.5f},
         {0.483150005f, -0.965300024f, 1.95170009f, -4.50000007e-05f, 0.000976900104f, 0.875f}}},
-      {"SGD(lr 0.1)", sgd(SGD(0.1f)),
+      {"SGD(lr 0.1)",
+       sgd(SGD(0.1f)),
        {{0.49000001f, -0.980000019f, 1.97000003f, 0.f, 0.000990000088f, 0.25f},
         {0.485000014f, -0.99000001f, 2.00999999f, -0.000100000005f, 0.00101000012f, -0.150000006f},
         {0.515000045f, -1.00999999f, 2.f, 1.49011619e-12f, 0.000980000128f, 0.150000006f}}},
-      {"Adam(lr 1e-3)", adam(Adam(1e-3f)),
+      {"Adam(lr 1e-3)",
+       adam(Adam(1e-3f)),
        {{0.499000013f, -0.999000013f, 1.99899995f, 0.f, 1.00117177e-07f, -0.248999998f},
         {0.498067826f, -0.998733699f, 1.99919343f, -0.000744126271f, 0.000366180553f, -0.248941869f},
         {0.498415053f, -0.999006391f, 1.99921477f, -0.000698944554f, 2.29553261e-05f, -0.248629987f}}},
-      {"Adam(lr 1e-2, betas (0.8, 0.99), eps 1e-6, weight_decay 1e-2)", adam(Adam(1e-2f, 0.8f, 0.99f, 1e-6f, 1e-2f)),
+      {"Adam(lr 1e-2, betas (0.8, 0.99), eps 1e-6, weight_decay 1e-2)",
+       adam(Adam(1e-2f, 0.8f, 0.99f, 1e-6f, 1e-2f)),
        {{0.490000099f, -0.990000069f, 1.99000001f, 0.f, -0.00890990999f, -0.239999995f},
         {0.480776608f, -0.987317085f, 1.99196148f, -0.00782603584f, -0.00383469043f, -0.239994586f},
         {0.484868973f, -0.990370393f, 1.9916743f, -0.00648805173f, -0.0055898428f, -0.236972719f}}},

@@ -2,8 +2,8 @@
 // augmentation, and BatchLoader determinism/coverage. Real data is used if available.
 #include <doctest/doctest.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -22,8 +22,7 @@ namespace {
 struct TempDir {
   fs::path path;
   explicit TempDir(const std::string& tag) {
-    path = fs::temp_directory_path() /
-           ("ctnn_cifar10_" + tag + "_" + std::to_string(std::random_device{}()));
+    path = fs::temp_directory_path() / ("ctnn_cifar10_" + tag + "_" + std::to_string(std::random_device{}()));
     fs::remove_all(path);
     fs::create_directories(path);
   }
@@ -101,7 +100,7 @@ TEST_CASE("cifar10: write then read round-trips, plain and gzip") {
   REQUIRE(bytes.size() == 5u * 3073u);
   CHECK(bytes[3073] == s.labels[1]);
   CHECK(bytes[3073 + 1 + 1024] == s.images[3072 + 1024]);  // image 1, green plane, pixel 0
-  CHECK(read_bytes(t.path / "x.bin.gz") != bytes);            // really compressed
+  CHECK(read_bytes(t.path / "x.bin.gz") != bytes);         // really compressed
 }
 
 TEST_CASE("cifar10: limit keeps the first N records") {
@@ -227,7 +226,7 @@ TEST_CASE("cifar10: Normalize::from matches hand-computed per-channel mean/std")
   s.labels = {0, 1};
   s.images.resize(2 * 3072);
   for (int k = 0; k < 1024; ++k) {
-    s.images[k] = 0, s.images[3072 + k] = 255;                // R: {0, 1}      -> 0.5, 0.5
+    s.images[k] = 0, s.images[3072 + k] = 255;                 // R: {0, 1}      -> 0.5, 0.5
     s.images[1024 + k] = 51, s.images[3072 + 1024 + k] = 153;  // G: {0.2, 0.6} -> 0.4, 0.2
     s.images[2048 + k] = 255, s.images[3072 + 2048 + k] = std::uint8_t((k % 2) * 255);
   }  // B: 3/4 ones, 1/4 zeros -> mean 0.75, var 0.75 - 0.5625 = 0.1875
@@ -329,8 +328,7 @@ TEST_CASE("cifar10: BatchLoader flips about half the images, each exactly mirror
   for (int i = 0; i < 64; ++i) {
     render_image(s.images.data() + i * 3072, Normalize{}, false, 0, 0, 0, plain.data());
     render_image(s.images.data() + i * 3072, Normalize{}, true, 0, 0, 0, mirror.data());
-    const std::vector<float> got(batches[0].images.begin() + i * 3072,
-                                 batches[0].images.begin() + (i + 1) * 3072);
+    const std::vector<float> got(batches[0].images.begin() + i * 3072, batches[0].images.begin() + (i + 1) * 3072);
     CHECK((got == plain || got == mirror));
     flipped += got == mirror;
   }

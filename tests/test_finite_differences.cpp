@@ -140,7 +140,8 @@ TEST_CASE("finite differences: Flatten -> Linear") {
   check_net<Sequential<Flatten, Linear<12, 3>>, Shape<3, 2, 2>>("flatten+linear", 2, uniform(2 * 12, 12));
 }
 
-TEST_CASE("finite differences: a small chain (Conv2d, BatchNorm2d, Sigmoid, Flatten, Linear, BatchNorm1d, Sigmoid, Linear)") {
+TEST_CASE(
+    "finite differences: a small chain (Conv2d, BatchNorm2d, Sigmoid, Flatten, Linear, BatchNorm1d, Sigmoid, Linear)") {
   using Net = Sequential<Conv2d<2, 3, 3, 1, 1>, BatchNorm2d, Sigmoid, Flatten, Linear<27, 4>, BatchNorm1d, Sigmoid,
                          Linear<4, 2>>;
   check_net<Net, Shape<2, 3, 3>>("chain", 4, uniform(4 * 2 * 3 * 3, 13));

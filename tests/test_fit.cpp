@@ -79,25 +79,42 @@ struct Recorder {
   std::vector<std::string> events;
   std::vector<double> epoch_losses;
   long batches = 0;
-  template <class S> void on_resume(S&) { events.push_back("resume"); }
-  template <class S> void on_fit_begin(S&) { events.push_back("fit_begin"); }
-  template <class S> void on_epoch_begin(S& s) { events.push_back("epoch_begin " + std::to_string(s.epoch)); }
-  template <class S> void on_batch_end(S& s) {
+  template <class S>
+  void on_resume(S&) {
+    events.push_back("resume");
+  }
+  template <class S>
+  void on_fit_begin(S&) {
+    events.push_back("fit_begin");
+  }
+  template <class S>
+  void on_epoch_begin(S& s) {
+    events.push_back("epoch_begin " + std::to_string(s.epoch));
+  }
+  template <class S>
+  void on_batch_end(S& s) {
     ++batches;
     CHECK(s.data != nullptr);
     CHECK(std::isfinite(s.batch_loss.loss));
   }
-  template <class S> void on_epoch_end(S& s) {
+  template <class S>
+  void on_epoch_end(S& s) {
     events.push_back("epoch_end " + std::to_string(s.epoch));
     epoch_losses.push_back(s.row.train_loss);
   }
-  template <class S> void on_fit_end(S&) { events.push_back("fit_end"); }
+  template <class S>
+  void on_fit_end(S&) {
+    events.push_back("fit_end");
+  }
 };
 
 // Counts the exceptions it is shown that came from the loss.
 struct SeesError {
   int calls = 0;
-  template <class S> void on_exception(S& s, std::exception_ptr) { calls += s.phase == train::Phase::loss; }
+  template <class S>
+  void on_exception(S& s, std::exception_ptr) {
+    calls += s.phase == train::Phase::loss;
+  }
 };
 
 std::vector<std::string> lines_of(const fs::path& p) {
@@ -118,8 +135,8 @@ TEST_CASE("fit trains a 1x28x28 net on in-memory synthetic data: loss falls, hel
 
   Recorder rec;
   train::Evaluate eval(test_set, 64);
-  const auto last = train::fit(model, train_set, CrossEntropyLoss{}, SGD(0.02f, 0.9f), {.epochs = 4, .batch_size = 32},
-                               eval, rec);
+  const auto last =
+      train::fit(model, train_set, CrossEntropyLoss{}, SGD(0.02f, 0.9f), {.epochs = 4, .batch_size = 32}, eval, rec);
   CAPTURE(rec.epoch_losses);
   CAPTURE(last.test_acc);
   CHECK(rec.events == std::vector<std::string>{"resume", "fit_begin", "epoch_begin 0", "epoch_end 0", "epoch_begin 1",
@@ -151,9 +168,9 @@ TEST_CASE("fit with Checkpoint and CsvLog: 1 epoch + resume + 1 epoch equals 2 e
     Model<Net, In, Backend> model(11);
     train::Evaluate eval(test_set, 64);
     train::Checkpoint ckpt{dir / "checkpoint.safetensors", resume, {{"task", "quadrants"}}, {}, 5, true};
-    return train::fit(model, train_set, CrossEntropyLoss{}, SGD(0.02f, 0.9f, 0.f, 5e-4f), {.epochs = epochs, .batch_size = 50},
-                      eval, train::CsvLog{dir / "metrics.csv"}, ckpt, train::Progress{true},
-                      train::NanGuard{ckpt.path});
+    return train::fit(model, train_set, CrossEntropyLoss{}, SGD(0.02f, 0.9f, 0.f, 5e-4f),
+                      {.epochs = epochs, .batch_size = 50}, eval, train::CsvLog{dir / "metrics.csv"}, ckpt,
+                      train::Progress{true}, train::NanGuard{ckpt.path});
   };
   CHECK(run(straight.path, 2, false).epoch == 2);
   CHECK(run(resumed.path, 1, false).epoch == 1);
@@ -182,9 +199,8 @@ TEST_CASE("fit with Checkpoint and CsvLog: 1 epoch + resume + 1 epoch equals 2 e
   // Resuming with other metadata is refused.
   Model<Net, In, Backend> model(11);
   train::Checkpoint other{resumed.path / "checkpoint.safetensors", true, {{"task", "stripes"}}, {}, 5, true};
-  const auto msg = ctnn_test::error_of([&] {
-    train::fit(model, train_set, CrossEntropyLoss{}, SGD(0.02f), {.epochs = 3, .batch_size = 50}, other);
-  });
+  const auto msg = ctnn_test::error_of(
+      [&] { train::fit(model, train_set, CrossEntropyLoss{}, SGD(0.02f), {.epochs = 3, .batch_size = 50}, other); });
   CHECK(msg.find("task=quadrants, this run has task=stripes") != std::string::npos);
 }
 
@@ -204,7 +220,9 @@ TEST_CASE("fit: the NaN guard names epoch, batch and lr; on_exception hooks all 
 }
 
 TEST_CASE("data::InMemory: sizes checked, batches cover the set once, shuffle is a function of (seed, epoch)") {
-  CHECK(ctnn_test::error_of([] { Loader(std::vector<float>(100), {0, 1}); }).find("expected 1568") != std::string::npos);
+  CHECK(ctnn_test::error_of([] {
+          Loader(std::vector<float>(100), {0, 1});
+        }).find("expected 1568") != std::string::npos);
   Loader a = quadrants(70, 9, true), b = quadrants(70, 9, true);
   auto order = [](Loader& l, int epoch) {
     std::vector<float> firsts;

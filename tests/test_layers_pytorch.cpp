@@ -92,7 +92,8 @@ void check_batchnorm(const io::SafetensorsFile& ref, int n, const std::string& w
   model.eval();
   CHECK_FALSE(model.training());
   const auto mean_span = tensor(model, "0.running_mean"), var_span = tensor(model, "0.running_var");
-  const std::vector<float> mean_before(mean_span.begin(), mean_span.end()), var_before(var_span.begin(), var_span.end());
+  const std::vector<float> mean_before(mean_span.begin(), mean_span.end()),
+      var_before(var_span.begin(), var_span.end());
   check_close(model.forward(get(ref, "x_eval"), n), get(ref, "y_eval"), kRel, kAbs, what + " eval: y_eval");
   // Eval mode must leave the running statistics exactly as training left them.
   check_close(tensor(model, "0.running_mean"), mean_before, 0, 0, what + " eval: running_mean kept");
@@ -205,8 +206,10 @@ TEST_CASE_TEMPLATE("Dropout: identity in eval mode and with set_dropout(0); inve
   model.backward(dy, dx);
   int dropped = 0, wrong = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    if (y[i] == 0) ++dropped, wrong += dx[i] != 0;  // dropped in forward: no gradient either
-    else wrong += y[i] != 2 * x[i] || dx[i] != 2 * dy[i];  // kept: scaled by 1/(1-p) = 2, exact
+    if (y[i] == 0)
+      ++dropped, wrong += dx[i] != 0;  // dropped in forward: no gradient either
+    else
+      wrong += y[i] != 2 * x[i] || dx[i] != 2 * dy[i];  // kept: scaled by 1/(1-p) = 2, exact
   }
   CHECK(wrong == 0);
   CHECK(dropped > int(x.size()) * 4 / 10);  // p = 0.5 of 1024 values: 512 ± 16 expected

@@ -131,11 +131,10 @@ TEST_CASE("safetensors: empty file (no tensors, no metadata) round trips") {
 TEST_CASE("safetensors: hand-built file per the spec parses to the expected values") {
   // Keys deliberately out of offset order and the header padded with spaces: tensors must
   // come back in data order (z, then a, then b), not JSON key order.
-  const std::string header =
-      R"({"a":{"dtype":"I64","shape":[1],"data_offsets":[4,12]},)"
-      R"("__metadata__":{"format":"pt"},)"
-      R"("b":{"dtype":"BF16","shape":[1,1],"data_offsets":[12,14]},)"
-      R"("z":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}   )";
+  const std::string header = R"({"a":{"dtype":"I64","shape":[1],"data_offsets":[4,12]},)"
+                             R"("__metadata__":{"format":"pt"},)"
+                             R"("b":{"dtype":"BF16","shape":[1,1],"data_offsets":[12,14]},)"
+                             R"("z":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}   )";
   const auto data = to_bytes({0x00, 0x00, 0x80, 0x3f,                          // F32 1.0
                               0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,  // I64 -2
                               0x80, 0x3f});                                    // BF16 1.0
@@ -180,7 +179,9 @@ TEST_CASE("safetensors: malformed input throws ctnn::Error naming the source and
   SUBCASE("offsets out of range") {
     CHECK(has(parse_error(raw_file(one("F32", "[1]", "[1000,1004]"), four)), "out of range"));
   }
-  SUBCASE("offsets begin > end") { CHECK(has(parse_error(raw_file(one("F32", "[0]", "[4,0]"), four)), "begin <= end")); }
+  SUBCASE("offsets begin > end") {
+    CHECK(has(parse_error(raw_file(one("F32", "[0]", "[4,0]"), four)), "begin <= end"));
+  }
   SUBCASE("offsets not two unsigned integers") {
     CHECK(has(parse_error(raw_file(one("F32", "[1]", "[-4,0]"), four)), "data_offsets must be"));
     CHECK(has(parse_error(raw_file(one("F32", "[1]", "[0]"), four)), "data_offsets must be"));
@@ -197,7 +198,9 @@ TEST_CASE("safetensors: malformed input throws ctnn::Error naming the source and
     CHECK(has(parse_error(raw_file(one("F32", "[-1]", "[0,4]"), four)), "non-negative integers"));
     CHECK(has(parse_error(raw_file(one("F32", "[1.0]", "[0,4]"), four)), "non-negative integers"));
   }
-  SUBCASE("unknown dtype") { CHECK(has(parse_error(raw_file(one("F17", "[1]", "[0,4]"), four)), "unknown dtype \"F17\"")); }
+  SUBCASE("unknown dtype") {
+    CHECK(has(parse_error(raw_file(one("F17", "[1]", "[0,4]"), four)), "unknown dtype \"F17\""));
+  }
   SUBCASE("missing field") {
     CHECK(has(parse_error(raw_file(R"({"t":{"dtype":"F32","shape":[1]}})", four)), "data_offsets"));
   }
@@ -276,7 +279,8 @@ TEST_CASE("safetensors: atomic save and load") {
     CHECK(dir.names() == std::vector<std::string>{"model.safetensors"});
   }
   SUBCASE("a folder that does not exist is named in the error") {
-    const auto e = error_of([&] { ctnn::io::save_safetensors_atomic(dir.path / "no_such_dir" / "m.safetensors", sample()); });
+    const auto e =
+        error_of([&] { ctnn::io::save_safetensors_atomic(dir.path / "no_such_dir" / "m.safetensors", sample()); });
     CHECK(has(e, (dir.path / "no_such_dir").string()));
   }
   SUBCASE("a 'folder' that is a regular file is named in the error") {

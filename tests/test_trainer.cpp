@@ -137,8 +137,7 @@ void run_training(const fs::path& out, const std::vector<train::Stage>& stages, 
       };
     try {
       trainer.run();
-    } catch (const Stop&) {
-    }
+    } catch (const Stop&) {}
   }
   if (stop_after > 0) {
     Model<Net, In, Backend> model(11);
@@ -167,7 +166,8 @@ TEST_CASE("resume: 1 epoch + resume + 1 epoch equals 2 epochs straight (SGD and 
     // The parameters really moved from the initialisation.
     Model<SmallNet, In, Backend> init(11);
     const auto f = io::load_safetensors(straight.path / ck);
-    CHECK(f.at("0.weight").to_floats() != std::vector<float>(init.parameters().begin(), init.parameters().begin() + 8 * 27));
+    CHECK(f.at("0.weight").to_floats() !=
+          std::vector<float>(init.parameters().begin(), init.parameters().begin() + 8 * 27));
     CHECK(f.metadata.at("ctnn.epochs_done") == "2");
     CHECK(f.metadata.at("preset") == "test");
     CHECK(f.metadata.at("optimizer.kind") == (adam ? "adam" : "sgd"));
@@ -249,8 +249,8 @@ TEST_CASE("a truncated checkpoint is refused with a clear message, and the model
   std::ifstream(ckpt, std::ios::binary).read(bytes.data(), std::streamsize(size));
   const auto cut = dir.path / "cut.safetensors";
   // Cut inside the tensor data, inside the JSON header, inside the length field, and to nothing.
-  for (const std::size_t keep : {std::size_t(size - 1), std::size_t(size / 2), std::size_t(100), std::size_t(4),
-                                 std::size_t(0)}) {
+  for (const std::size_t keep :
+       {std::size_t(size - 1), std::size_t(size / 2), std::size_t(100), std::size_t(4), std::size_t(0)}) {
     CAPTURE(keep);
     std::ofstream(cut, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(keep));
     Model<SmallNet, In, Backend> model(11);

@@ -38,7 +38,9 @@ struct Impl<ReLU, In, cuda> : gpu::Elementwise<Impl<ReLU, In, cuda>, In> {
 
 template <class In>
 struct Impl<Sigmoid, In, cuda> : gpu::Elementwise<Impl<Sigmoid, In, cuda>, In> {
-  static void fwd(const float* x, float* y, std::size_t n, cudaStream_t s) { gpu::kernels::sigmoid_forward(x, y, n, s); }
+  static void fwd(const float* x, float* y, std::size_t n, cudaStream_t s) {
+    gpu::kernels::sigmoid_forward(x, y, n, s);
+  }
   static void bwd(const float*, const float* y, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
     gpu::kernels::sigmoid_backward(y, dy, dx, n, s);
   }

@@ -32,7 +32,7 @@ class Arenas {
                        : "cuda backend: Model did not bind its arenas (Context<cuda>::bind_arenas, see model.hpp)");
   }
 
-  void push(cudaStream_t s) const { p_.up(s), b_.up(s); }  ///< parameters and buffers, host → device
+  void push(cudaStream_t s) const { p_.up(s), b_.up(s); }             ///< parameters and buffers, host → device
   void pull_params(cudaStream_t s) const { p_.down(s), b_.down(s); }  ///< parameters and buffers, device → host
   void pull_grads(cudaStream_t s) const { g_.down(s); }
   void pull_buffers(cudaStream_t s) const { b_.down(s); }

@@ -11,7 +11,8 @@ namespace ctnn::gpu {
 
 inline void hflip(Context<cuda>& ctx, Tensor& x, const Tensor& flags) {
   if (flags.size() != std::size_t(x.n))
-    throw Error("cuda backend: hflip: " + std::to_string(flags.size()) + " flags for a batch of " + std::to_string(x.n));
+    throw Error("cuda backend: hflip: " + std::to_string(flags.size()) + " flags for a batch of " +
+                std::to_string(x.n));
   kernels::hflip(x.data, flags.data, x.n, x.c, x.h, x.w, ctx.stream());
 }
 

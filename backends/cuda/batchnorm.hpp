@@ -42,8 +42,9 @@ struct Impl<BatchNorm<D, Mr, Er>, In, cuda> {
     if (trained && std::size_t(x.n) * In::h * In::w < 2)
       throw Error("BatchNorm: training needs more than 1 value per channel (batch of 1?)");
     if (trained)
-      CTNN_CUDA_CHECK(cudnnBatchNormalizationForwardTraining(ctx.dnn(), mode, &one, &zero, xd, x.data, xd, y.data, cd, w,
-                                                             b, double(M), rm, rv, double(E), mean.get(), rstd.get()));
+      CTNN_CUDA_CHECK(cudnnBatchNormalizationForwardTraining(ctx.dnn(), mode, &one, &zero, xd, x.data, xd, y.data, cd,
+                                                             w, b, double(M), rm, rv, double(E), mean.get(),
+                                                             rstd.get()));
     else
       CTNN_CUDA_CHECK(cudnnBatchNormalizationForwardInference(ctx.dnn(), mode, &one, &zero, xd, x.data, xd, y.data, cd,
                                                               w, b, rm, rv, double(E)));
@@ -58,7 +59,8 @@ struct Impl<BatchNorm<D, Mr, Er>, In, cuda> {
     }
     CTNN_CUDA_CHECK(cudnnBatchNormalizationBackward(ctx.dnn(), mode, &one, &zero, &one, &zero, xd, x.data, xd, dy.data,
                                                     xd, dx.data, cd, w, dw, db, double(E), mean.get(), rstd.get()));
-    if (!trained && need_dx) gpu::kernels::batchnorm_eval_dx(dy.data, w, rstd.get(), dx.data, dx.size(), C, In::h * In::w, s);
+    if (!trained && need_dx)
+      gpu::kernels::batchnorm_eval_dx(dy.data, w, rstd.get(), dx.data, dx.size(), C, In::h * In::w, s);
     return dx;
   }
 };

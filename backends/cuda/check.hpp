@@ -14,7 +14,9 @@
 
 namespace ctnn::gpu {
 
-inline std::string status_text(cudaError_t s) { return std::string(cudaGetErrorName(s)) + " (" + cudaGetErrorString(s) + ")"; }
+inline std::string status_text(cudaError_t s) {
+  return std::string(cudaGetErrorName(s)) + " (" + cudaGetErrorString(s) + ")";
+}
 inline std::string status_text(cudnnStatus_t s) { return cudnnGetErrorString(s); }
 inline std::string status_text(cublasStatus_t s) { return cublasGetStatusString(s); }
 inline bool ok(cudaError_t s) { return s == cudaSuccess; }

@@ -37,7 +37,9 @@ enum class Sync { host, device };
 template <auto Destroy>
 struct Destroyer {
   template <class H>
-  void operator()(H h) const { Destroy(h); }
+  void operator()(H h) const {
+    Destroy(h);
+  }
 };
 template <class H, auto Destroy>
 using Handle = std::unique_ptr<std::remove_pointer_t<H>, Destroyer<Destroy>>;
@@ -89,7 +91,7 @@ struct Context<cuda> {
   /// Winograd convolutions (each ~1e-3 relative on the output; PyTorch's cuDNN default allows TF32
   /// and, with cudnn.benchmark, both transforms). Off: plain float32 accuracy. Read at setup.
   bool allow_tf32 = true;
-  bool deterministic = false;   ///< only deterministic cuDNN algorithms; read at setup
+  bool deterministic = false;  ///< only deterministic cuDNN algorithms; read at setup
   gpu::Sync sync = gpu::Sync::host;
 
   cudaStream_t stream() const { return stream_.get(); }
@@ -115,7 +117,8 @@ struct Context<cuda> {
   }
   void download(const Act& a, std::span<float> out) {
     if (out.size() != a.size())
-      throw Error("cuda backend: download of " + std::to_string(a.size()) + " values into " + std::to_string(out.size()));
+      throw Error("cuda backend: download of " + std::to_string(a.size()) + " values into " +
+                  std::to_string(out.size()));
     CTNN_CUDA_CHECK(cudaMemcpyAsync(out.data(), a.data, out.size_bytes(), cudaMemcpyDeviceToHost, stream()));
     if (std::exchange(buffers_changed_, false)) arenas_.pull_buffers(stream());
     CTNN_CUDA_CHECK(cudaStreamSynchronize(stream()));

@@ -30,7 +30,8 @@ struct Impl<Linear<I, O, B>, In, cuda> {
   const gpu::Tensor& output() const { return y; }
 
   const gpu::Tensor& forward(Context<cuda>& ctx, const gpu::Tensor& x) {
-    CTNN_CUDA_CHECK(cublasSgemm(ctx.blas(), CUBLAS_OP_T, CUBLAS_OP_N, O, n, I, &one, w, I, x.data, I, &zero, y.data, O));
+    CTNN_CUDA_CHECK(
+        cublasSgemm(ctx.blas(), CUBLAS_OP_T, CUBLAS_OP_N, O, n, I, &one, w, I, x.data, I, &zero, y.data, O));
     if constexpr (B) CTNN_CUDA_CHECK(cudnnAddTensor(ctx.dnn(), &one, bd, b, &one, yd, y.data));
     return y;
   }

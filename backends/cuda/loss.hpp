@@ -22,11 +22,13 @@ class CrossEntropy {
                         Tensor* dlogits = nullptr) {
     const int n = int(target.size()), classes = logits.n > 0 ? int(logits.size() / logits.n) : 0;
     if (n == 0 || logits.n != n)
-      throw Error("CrossEntropyLoss: " + std::to_string(logits.size()) + " logits for " + std::to_string(n) + " targets");
+      throw Error("CrossEntropyLoss: " + std::to_string(logits.size()) + " logits for " + std::to_string(n) +
+                  " targets");
     if (dlogits && (dlogits->size() != logits.size() || dlogits->data != dlogits->own.get()))
       dlogits->resize(logits.n, logits.c, logits.h, logits.w);
     if (targets_.size() < target.size()) targets_ = DeviceBuffer<std::int32_t>(target.size());
-    if (loss_.size() < target.size()) loss_ = DeviceBuffer<double>(target.size()), ok_ = DeviceBuffer<int>(target.size());
+    if (loss_.size() < target.size())
+      loss_ = DeviceBuffer<double>(target.size()), ok_ = DeviceBuffer<int>(target.size());
     const cudaStream_t s = ctx.stream();
     CTNN_CUDA_CHECK(cudaMemcpyAsync(targets_.get(), target.data(), target.size_bytes(), cudaMemcpyHostToDevice, s));
     kernels::cross_entropy(logits.data, targets_.get(), n, classes, dlogits ? dlogits->data : nullptr, loss_.get(),

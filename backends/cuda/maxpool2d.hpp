@@ -23,7 +23,8 @@ struct Impl<MaxPool2d<K, S>, In, cuda> {
   const gpu::Tensor& output() const { return y; }
 
   const gpu::Tensor& forward(Context<cuda>& ctx, const gpu::Tensor& x) {
-    gpu::kernels::maxpool_forward(x.data, y.data, argmax.get(), planes, In::h, In::w, Out::h, Out::w, K, S, ctx.stream());
+    gpu::kernels::maxpool_forward(x.data, y.data, argmax.get(), planes, In::h, In::w, Out::h, Out::w, K, S,
+                                  ctx.stream());
     return y;
   }
 

@@ -43,7 +43,8 @@ class DeviceOptimizer {
 
  private:
   // Takes the optimizer's host state (empty = fresh: zeros) onto the device; b only for Adam.
-  void adopt(const void* owner, const std::vector<float>& a, const std::vector<float>* b, std::size_t n, cudaStream_t s) {
+  void adopt(const void* owner, const std::vector<float>& a, const std::vector<float>* b, std::size_t n,
+             cudaStream_t s) {
     for (const auto* v : {&a, b})
       if (v && !v->empty() && v->size() != n)
         throw Error("cuda backend: optimizer state holds " + std::to_string(v->size()) + " values, the model has " +
@@ -55,8 +56,10 @@ class DeviceOptimizer {
   }
   static void upload(const std::vector<float>& v, DeviceBuffer<float>& d, cudaStream_t s) {
     if (d.size() == 0) return;
-    if (v.empty()) CTNN_CUDA_CHECK(cudaMemsetAsync(d.get(), 0, d.size() * sizeof(float), s));
-    else CTNN_CUDA_CHECK(cudaMemcpyAsync(d.get(), v.data(), d.size() * sizeof(float), cudaMemcpyHostToDevice, s));
+    if (v.empty())
+      CTNN_CUDA_CHECK(cudaMemsetAsync(d.get(), 0, d.size() * sizeof(float), s));
+    else
+      CTNN_CUDA_CHECK(cudaMemcpyAsync(d.get(), v.data(), d.size() * sizeof(float), cudaMemcpyHostToDevice, s));
   }
   static void download(const DeviceBuffer<float>& d, std::vector<float>& v, cudaStream_t s) {
     v.resize(d.size());

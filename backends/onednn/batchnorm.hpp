@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "backends/onednn/context.hpp"
-#include "ctnn/layers/activation.hpp"
 #include "ctnn/core/batchnorm.hpp"
+#include "ctnn/layers/activation.hpp"
 #include "ctnn/layers/batchnorm.hpp"
 
 namespace ctnn {
@@ -43,8 +43,8 @@ struct Impl<BatchNorm<D, Mr, Er>, In, cpu> {
     const auto f = flags::use_scale | flags::use_shift | (l.fuse_next ? flags::fuse_norm_relu : flags::none);
     train_pd = {{dnnl::prop_kind::forward_training, data_md, E, f}, ctx.engine};
     train_fwd = bn_fwd(train_pd);
-    eval_fwd = bn_fwd(
-        bn_fwd::primitive_desc({dnnl::prop_kind::forward_inference, data_md, E, f | flags::use_global_stats}, ctx.engine));
+    eval_fwd = bn_fwd(bn_fwd::primitive_desc(
+        {dnnl::prop_kind::forward_inference, data_md, E, f | flags::use_global_stats}, ctx.engine));
     bwd = bn_bwd(bn_bwd::primitive_desc({dnnl::prop_kind::backward, data_md, data_md, E, f}, ctx.engine, train_pd));
     const memory::desc vec({C}, dt::f32, tag::x);
     auto wrap = [&](float* ptr) { return memory(vec, ctx.engine, ptr); };
@@ -59,12 +59,16 @@ struct Impl<BatchNorm<D, Mr, Er>, In, cpu> {
   const memory& forward(Context<cpu>& ctx, const memory& x) {
     const memory& s = src_in(ctx, x, data_md);
     if (!ctx.training) {
-      eval_fwd.execute(ctx.stream, {{DNNL_ARG_SRC, s}, {DNNL_ARG_DST, y}, {DNNL_ARG_MEAN, run_mean},
-                                    {DNNL_ARG_VARIANCE, run_var}, {DNNL_ARG_SCALE, scale}, {DNNL_ARG_SHIFT, shift}});
+      eval_fwd.execute(ctx.stream, {{DNNL_ARG_SRC, s},
+                                    {DNNL_ARG_DST, y},
+                                    {DNNL_ARG_MEAN, run_mean},
+                                    {DNNL_ARG_VARIANCE, run_var},
+                                    {DNNL_ARG_SCALE, scale},
+                                    {DNNL_ARG_SHIFT, shift}});
       return y;
     }
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s},         {DNNL_ARG_DST, y},       {DNNL_ARG_MEAN, mean},
-                                         {DNNL_ARG_VARIANCE, var},  {DNNL_ARG_SCALE, scale}, {DNNL_ARG_SHIFT, shift}};
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s},        {DNNL_ARG_DST, y},       {DNNL_ARG_MEAN, mean},
+                                         {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_SCALE, scale}, {DNNL_ARG_SHIFT, shift}};
     if (fused) args.insert({DNNL_ARG_WORKSPACE, workspace});
     train_fwd.execute(ctx.stream, args);
     ctx.stream.wait();
@@ -82,9 +86,12 @@ struct Impl<BatchNorm<D, Mr, Er>, In, cpu> {
     if (!ctx.training) throw Error("BatchNorm (oneDNN): backward is only implemented in training mode");
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src_in(ctx, x, data_md)},
                                          {DNNL_ARG_DIFF_DST, dy_in(ctx, dy, data_md)},
-                                         {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_SCALE, scale},
+                                         {DNNL_ARG_MEAN, mean},
+                                         {DNNL_ARG_VARIANCE, var},
+                                         {DNNL_ARG_SCALE, scale},
                                          {DNNL_ARG_SHIFT, shift},  // oneDNN 2.6 refuses to run without it
-                                         {DNNL_ARG_DIFF_SRC, dx}, {DNNL_ARG_DIFF_SCALE, dscale},
+                                         {DNNL_ARG_DIFF_SRC, dx},
+                                         {DNNL_ARG_DIFF_SCALE, dscale},
                                          {DNNL_ARG_DIFF_SHIFT, dshift}};
     if (fused) args.insert({DNNL_ARG_WORKSPACE, workspace});
     bwd.execute(ctx.stream, args);

@@ -11,10 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <vector>
-#include <span>
-
 #include <oneapi/dnnl/dnnl.hpp>
+#include <span>
+#include <vector>
 
 #include "ctnn/backend.hpp"
 #include "ctnn/error.hpp"
@@ -96,16 +95,15 @@ struct Context<cpu> {
   onednn::GradientPool* pool_ = nullptr;
 
  public:
-
   /// Fails early, and clearly, where oneDNN has no bf16 kernels (it needs AVX-512: emulated on
   /// avx512_core, native with AVX512-BF16 or AMX) instead of at the first primitive.
   void require_bf16() const {
     using namespace onednn;
     const memory::desc a({1, 16, 4, 4}, dt::bf16, tag::any), w({16, 16, 3, 3}, dt::bf16, tag::any);
     try {
-      dnnl::convolution_forward::primitive_desc({dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                                 a, w, a, {1, 1}, {1, 1}, {1, 1}},
-                                                engine);
+      dnnl::convolution_forward::primitive_desc(
+          {dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, a, w, a, {1, 1}, {1, 1}, {1, 1}},
+          engine);
     } catch (const dnnl::error&) {
       throw Error("precision bf16: oneDNN " + std::to_string(dnnl::version()->major) + "." +
                   std::to_string(dnnl::version()->minor) +

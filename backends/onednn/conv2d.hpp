@@ -49,7 +49,8 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cpu> {
   float* weight_ptr = nullptr;
   void build_backward_data(Context<cpu>& ctx) {
     const memory::dims stride{S, S}, pad{P, P};
-    bwd_data_pd = {{dnnl::algorithm::convolution_direct, src_any, wei_any, dst_any, stride, pad, pad}, ctx.engine, fwd_pd};
+    bwd_data_pd = {
+        {dnnl::algorithm::convolution_direct, src_any, wei_any, dst_any, stride, pad, pad}, ctx.engine, fwd_pd};
     bwd_data = dnnl::convolution_backward_data(bwd_data_pd);
     shared_weights = bwd_data_pd.weights_desc() == fwd_pd.weights_desc();
     if (!shared_weights) weight_bwd.bind(ctx, weight_ptr, user_wei, bwd_data_pd.weights_desc());
@@ -59,7 +60,8 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cpu> {
 
   const memory& forward(Context<cpu>& ctx, const memory& x) {
     const memory& s = src_fwd(ctx, x, fwd_pd.src_desc());
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, weight_fwd.sync(ctx)}, {DNNL_ARG_DST, y}};
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, weight_fwd.sync(ctx)}, {DNNL_ARG_DST, y}};
     if constexpr (B) args.insert({DNNL_ARG_BIAS, bias});
     fwd.execute(ctx.stream, args);
     return y;

@@ -26,8 +26,7 @@ struct Eltwise {
     md = x.get_desc();
     dnnl::eltwise_forward::primitive_desc fpd({dnnl::prop_kind::forward_training, Fwd, md, 0.f, 0.f}, ctx.engine);
     fwd = dnnl::eltwise_forward(fpd);
-    bwd = dnnl::eltwise_backward(
-        dnnl::eltwise_backward::primitive_desc({Bwd, md, md, 0.f, 0.f}, ctx.engine, fpd));
+    bwd = dnnl::eltwise_backward(dnnl::eltwise_backward::primitive_desc({Bwd, md, md, 0.f, 0.f}, ctx.engine, fpd));
     y = memory(md, ctx.engine), dx = ctx.gradient(md);
   }
   const memory& output() const { return y; }
@@ -39,7 +38,8 @@ struct Eltwise {
   const memory& backward(Context<cpu>& ctx, const memory& x, const memory& dy, bool need_dx) {
     if (pass || !need_dx) return pass ? dy : dx;
     bwd.execute(ctx.stream, {{UseDst ? DNNL_ARG_DST : DNNL_ARG_SRC, UseDst ? y : x},
-                             {DNNL_ARG_DIFF_DST, dy_in(ctx, dy, md)}, {DNNL_ARG_DIFF_SRC, dx}});
+                             {DNNL_ARG_DIFF_DST, dy_in(ctx, dy, md)},
+                             {DNNL_ARG_DIFF_SRC, dx}});
     return dx;
   }
 };
@@ -49,8 +49,7 @@ struct Eltwise {
 namespace ctnn {
 
 template <class In>
-struct Impl<ReLU, In, cpu>
-    : onednn::Eltwise<dnnl::algorithm::eltwise_relu, dnnl::algorithm::eltwise_relu, false> {};
+struct Impl<ReLU, In, cpu> : onednn::Eltwise<dnnl::algorithm::eltwise_relu, dnnl::algorithm::eltwise_relu, false> {};
 
 template <class In>
 struct Impl<Sigmoid, In, cpu> : onednn::Eltwise<dnnl::algorithm::eltwise_logistic_use_dst_for_bwd,

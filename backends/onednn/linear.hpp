@@ -64,7 +64,8 @@ struct Impl<Linear<I, O, B>, In, cpu> {
     dweight.write_back(ctx);
     if (need_dx)
       bwd_data.execute(ctx.stream, {{DNNL_ARG_DIFF_DST, dy_data(ctx, dy, bwd_data_pd.diff_dst_desc())},
-                                    {DNNL_ARG_WEIGHTS, weight_bwd.sync(ctx)}, {DNNL_ARG_DIFF_SRC, dx}});
+                                    {DNNL_ARG_WEIGHTS, weight_bwd.sync(ctx)},
+                                    {DNNL_ARG_DIFF_SRC, dx}});
     return dx;
   }
 };

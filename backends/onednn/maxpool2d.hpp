@@ -22,7 +22,8 @@ struct Impl<MaxPool2d<K, S>, In, cpu> {
     const auto t = x.get_desc().data_type();
     const memory::desc dst({n, In::c, Out::h, Out::w}, t, tag::any);
     dnnl::pooling_forward::primitive_desc fpd(
-        {dnnl::prop_kind::forward_training, dnnl::algorithm::pooling_max, x.get_desc(), dst, s, k, pad, pad}, ctx.engine);
+        {dnnl::prop_kind::forward_training, dnnl::algorithm::pooling_max, x.get_desc(), dst, s, k, pad, pad},
+        ctx.engine);
     fwd = dnnl::pooling_forward(fpd);
     bwd_pd = {{dnnl::algorithm::pooling_max, x.get_desc(), fpd.dst_desc(), s, k, pad, pad}, ctx.engine, fpd};
     bwd = dnnl::pooling_backward(bwd_pd);
@@ -39,7 +40,8 @@ struct Impl<MaxPool2d<K, S>, In, cpu> {
   const memory& backward(Context<cpu>& ctx, const memory&, const memory& dy, bool need_dx) {
     if (need_dx)
       bwd.execute(ctx.stream, {{DNNL_ARG_DIFF_DST, dy_in(ctx, dy, bwd_pd.diff_dst_desc())},
-                               {DNNL_ARG_WORKSPACE, workspace}, {DNNL_ARG_DIFF_SRC, dx}});
+                               {DNNL_ARG_WORKSPACE, workspace},
+                               {DNNL_ARG_DIFF_SRC, dx}});
     return dx;
   }
 };

@@ -60,7 +60,8 @@ struct Impl<BatchNorm<D, Mr, Er>, In, reference> {
     for (int c = 0; c < C; ++c) {
       double sdy = 0, sdyx = 0;
       for (int b = 0; b < n; ++b)
-        for (int k = 0; k < HW; ++k) sdy += dy.data[at(b, c, k)], sdyx += double(dy.data[at(b, c, k)]) * xhat.data[at(b, c, k)];
+        for (int k = 0; k < HW; ++k)
+          sdy += dy.data[at(b, c, k)], sdyx += double(dy.data[at(b, c, k)]) * xhat.data[at(b, c, k)];
       p.grad[0][c] = float(sdyx);
       p.grad[1][c] = float(sdy);
       if (!need_dx) continue;

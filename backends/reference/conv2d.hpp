@@ -55,7 +55,8 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, reference> {
       std::fill_n(p.grad[1], Co, 0.f);
       for (int b = 0; b < n; ++b)
         for (int o = 0; o < Co; ++o)
-          for (int k = 0; k < Out::h * Out::w; ++k) p.grad[1][o] += dy.data[(std::size_t(b) * Co + o) * Out::h * Out::w + k];
+          for (int k = 0; k < Out::h * Out::w; ++k)
+            p.grad[1][o] += dy.data[(std::size_t(b) * Co + o) * Out::h * Out::w + k];
     }
     return dx;
   }

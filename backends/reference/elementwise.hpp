@@ -74,7 +74,9 @@ struct Impl<DropoutP<Pr>, In, reference> : ElementwiseRef<Impl<DropoutP<Pr>, In,
     stream = dropout_stream(ctx.seed, ctx.step, layer);
   }
   float fwd(float x, std::size_t i) const { return p > 0 && !dropout_keep(stream, i, p) ? 0.f : x * scale; }
-  float bwd(float, float, float dy, std::size_t i) const { return p > 0 && !dropout_keep(stream, i, p) ? 0.f : dy * scale; }
+  float bwd(float, float, float dy, std::size_t i) const {
+    return p > 0 && !dropout_keep(stream, i, p) ? 0.f : dy * scale;
+  }
 };
 
 }  // namespace ctnn

@@ -60,11 +60,14 @@ void run(int n, int iters, bool tf32) {
           const auto logits = model.forward(d.x, n);
           CrossEntropyLoss{}(logits, d.t, 10, dlogits);
           model.backward(dlogits);
-          if (on_device) model.context().update(sgd);
-          else sgd.step(model.parameters(), model.gradients());
+          if (on_device)
+            model.context().update(sgd);
+          else
+            sgd.step(model.parameters(), model.gradients());
         },
         iters);
-    std::printf("train  batch %4d  %-6s  %8.3f ms/step  %9.0f img/s\n", n, on_device ? "device" : "host", s * 1e3, n / s);
+    std::printf("train  batch %4d  %-6s  %8.3f ms/step  %9.0f img/s\n", n, on_device ? "device" : "host", s * 1e3,
+                n / s);
   }
   Model<Net, Img, cuda> model(1);
   model.context().allow_tf32 = tf32;
@@ -80,9 +83,12 @@ int main(int argc, char** argv) {
   bool tf32 = true;
   std::vector<int> batches;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--iters") && i + 1 < argc) iters = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--tf32") && i + 1 < argc) tf32 = std::atoi(argv[++i]) != 0;
-    else batches.push_back(std::atoi(argv[i]));
+    if (!std::strcmp(argv[i], "--iters") && i + 1 < argc)
+      iters = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--tf32") && i + 1 < argc)
+      tf32 = std::atoi(argv[++i]) != 0;
+    else
+      batches.push_back(std::atoi(argv[i]));
   }
   if (batches.empty()) batches = {128, 256};
   if (!gpu::device_available()) {
@@ -91,7 +97,8 @@ int main(int argc, char** argv) {
   }
   cudaDeviceProp prop{};
   CTNN_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-  std::printf("gpu_step: %s, AlexNetCifar (preset best), %d timed steps, TF32 %s\n", prop.name, iters, tf32 ? "on" : "off");
+  std::printf("gpu_step: %s, AlexNetCifar (preset best), %d timed steps, TF32 %s\n", prop.name, iters,
+              tf32 ? "on" : "off");
   try {
     for (int n : batches) run(n, iters, tf32);
   } catch (const std::exception& e) {

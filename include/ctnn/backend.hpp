@@ -113,14 +113,18 @@ concept HasWorkspaceHooks = requires(C& c) {
   c.end_workspace();
 };
 template <class C>
-concept HasArenas = requires(C& c, std::span<float> s) { c.bind_arenas(s, s, s); };
+concept HasArenas = requires(C& c, std::span<float> s) {
+  c.bind_arenas(s, s, s);
+};
 template <class C>
 concept HasPassHooks = requires(C& c) {
   c.begin_forward();
   c.end_backward();
 };
 template <class C>
-concept HasParamVersion = requires(C& c) { ++c.param_version; };
+concept HasParamVersion = requires(C& c) {
+  ++c.param_version;
+};
 template <class C, class Opt>
 concept HasDeviceOptimizer = requires(C& c, Opt& o) {
   c.update(o);

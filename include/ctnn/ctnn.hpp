@@ -1,6 +1,7 @@
 #pragma once
 // ctnn umbrella header: layers, Sequential, Model, loss, optimizers and the backends this build
 // has (CTNN_WITH_ONEDNN is defined by the CMake target ctnn::ctnn, CTNN_WITH_CUDA by ctnn::cuda).
+#include "backends/reference/all.hpp"
 #include "ctnn/layers.hpp"
 #include "ctnn/loss.hpp"
 #include "ctnn/model.hpp"
@@ -11,7 +12,6 @@
 #include "ctnn/sequential.hpp"
 #include "ctnn/summary.hpp"
 #include "ctnn/threads.hpp"
-#include "backends/reference/all.hpp"
 #if CTNN_WITH_ONEDNN
 #include "backends/onednn/all.hpp"
 #endif

@@ -14,8 +14,8 @@
 namespace ctnn {
 
 struct LossResult {
-  double loss = 0;   ///< mean over the batch, nats
-  int correct = 0;   ///< rows whose arg-max equals the target
+  double loss = 0;  ///< mean over the batch, nats
+  int correct = 0;  ///< rows whose arg-max equals the target
 };
 
 struct CrossEntropyLoss {

@@ -39,10 +39,14 @@ template <class Net, class In, class Backend>
 class Model {
   using Nodes = nodes_t<Net, In>;
   static constexpr std::size_t kLayers = std::tuple_size_v<Nodes>;
-  template <std::size_t I> using node = std::tuple_element_t<I, Nodes>;
-  template <std::size_t I> using layer = typename node<I>::layer;
-  template <class Seq> struct ImplTuple;
-  template <std::size_t... Is> struct ImplTuple<std::index_sequence<Is...>> {
+  template <std::size_t I>
+  using node = std::tuple_element_t<I, Nodes>;
+  template <std::size_t I>
+  using layer = typename node<I>::layer;
+  template <class Seq>
+  struct ImplTuple;
+  template <std::size_t... Is>
+  struct ImplTuple<std::index_sequence<Is...>> {
     using type = std::tuple<Impl<layer<Is>, typename node<Is>::in, Backend>...>;
   };
   using Impls = typename ImplTuple<std::make_index_sequence<kLayers>>::type;
@@ -98,17 +102,17 @@ class Model {
   /// (host memory, valid until the next forward). Throws ctnn::Error if x.size() is not n·C·H·W.
   std::span<const float> forward(std::span<const float> x, int n) {
     if (n <= 0 || x.size() != std::size_t(n) * In::size)
-      throw Error("Model::forward: input holds " + std::to_string(x.size()) + " values for batch " +
-                  std::to_string(n) + ", expected " + std::to_string(n) + " x " + std::to_string(In::c) + " x " +
-                  std::to_string(In::h) + " x " + std::to_string(In::w) + " = " +
-                  std::to_string(std::size_t(n > 0 ? n : 0) * In::size));
+      throw Error("Model::forward: input holds " + std::to_string(x.size()) + " values for batch " + std::to_string(n) +
+                  ", expected " + std::to_string(n) + " x " + std::to_string(In::c) + " x " + std::to_string(In::h) +
+                  " x " + std::to_string(In::w) + " = " + std::to_string(std::size_t(n > 0 ? n : 0) * In::size));
     ws_ = &workspace(n);
     ctx_.upload(x, n, In::c, In::h, In::w, ws_->input);
     if constexpr (HasPassHooks<Context<Backend>>) ctx_.begin_forward();
     const Act* a = &ws_->input;
     [&]<std::size_t... Is>(std::index_sequence<Is...>) {
       ((ws_->inputs[Is] = a, a = &std::get<Is>(ws_->impls).forward(ctx_, *a)), ...);
-    }(std::make_index_sequence<kLayers>{});
+    }
+    (std::make_index_sequence<kLayers>{});
     out_.resize(std::size_t(n) * output_shape::size);
     ctx_.download(*a, out_);
     if (ctx_.training) ++ctx_.step;  // counts training steps only: dropout masks stay reproducible on resume
@@ -131,7 +135,8 @@ class Model {
     [&]<std::size_t... Is>(std::index_sequence<Is...>) {
       constexpr std::size_t L = kLayers - 1;
       ((d = &std::get<L - Is>(ws_->impls).backward(ctx_, *ws_->inputs[L - Is], *d, L - Is > 0 || !dx.empty())), ...);
-    }(std::make_index_sequence<kLayers>{});
+    }
+    (std::make_index_sequence<kLayers>{});
     if constexpr (HasPassHooks<Context<Backend>>) ctx_.end_backward();
     if (!dx.empty()) ctx_.download(*d, dx);
   }
@@ -144,7 +149,7 @@ class Model {
     return params_;
   }
   std::span<float> gradients() { return grads_; }  ///< same layout as parameters()
-  std::span<float> buffers() {                      ///< running statistics
+  std::span<float> buffers() {                     ///< running statistics
     touch();
     return buffers_;
   }
@@ -189,7 +194,8 @@ class Model {
             for (std::size_t k = 0; k < specs.size(); ++k) f(Is, specs[k], k);
           }(),
           ...);
-    }(std::make_index_sequence<kLayers>{});
+    }
+    (std::make_index_sequence<kLayers>{});
   }
 
   template <std::size_t I>
@@ -229,7 +235,8 @@ class Model {
     [&]<std::size_t... Is>(std::index_sequence<Is...>) {
       ((std::get<Is>(ws->impls).setup(ctx_, n, *a, bound[Is], links<Is>()), a = &std::get<Is>(ws->impls).output()),
        ...);
-    }(std::make_index_sequence<kLayers>{});
+    }
+    (std::make_index_sequence<kLayers>{});
     if constexpr (HasWorkspaceHooks<Context<Backend>>) ctx_.end_workspace();
     return *workspaces_.emplace(n, std::move(ws)).first->second;
   }

@@ -49,9 +49,12 @@ template <class... Nets>
 using concat_t = typename Concat<Nets...>::type;
 
 // Tag types that only exist to make a compiler error readable.
-template <int Index> struct layer_index {};
-template <class S> struct got {};
-template <class S> struct expected {};
+template <int Index>
+struct layer_index {};
+template <class S>
+struct got {};
+template <class S>
+struct expected {};
 
 template <class Index, class Layer, class Got, class Expected>
 struct shape_mismatch;
@@ -78,11 +81,15 @@ struct Node {
 namespace detail {
 
 template <bool Ok, class L, class In>
-struct next_shape { using type = typename L::template output_shape<In>; };
+struct next_shape {
+  using type = typename L::template output_shape<In>;
+};
 // After a mismatch, continue as if the layer had received what it expected, so the layers
 // after it see plausible shapes and the compiler reports the first error only.
 template <class L, class In>
-struct next_shape<false, L, In> { using type = typename L::template output_shape<typename L::template expected_input<In>>; };
+struct next_shape<false, L, In> {
+  using type = typename L::template output_shape<typename L::template expected_input<In>>;
+};
 
 // A layer of the flattened net with its naming: part name ("" outside named parts) and index in it.
 template <class L, fixed_string Part = "", int Local = -1>
@@ -140,14 +147,15 @@ std::string module_path(int i) {
   using N = nodes_t<Net, In>;
   std::string path;
   [&]<std::size_t... Is>(std::index_sequence<Is...>) {
-    ((int(Is) == i ? (path = std::tuple_element_t<Is, N>::part.empty()
-                                 ? std::to_string(i)
-                                 : std::string(std::tuple_element_t<Is, N>::part) + "." +
-                                       std::to_string(std::tuple_element_t<Is, N>::local),
-                      0)
-                   : 0),
+    ((int(Is) == i
+          ? (path = std::tuple_element_t<Is, N>::part.empty() ? std::to_string(i)
+                                                              : std::string(std::tuple_element_t<Is, N>::part) + "." +
+                                                                    std::to_string(std::tuple_element_t<Is, N>::local),
+             0)
+          : 0),
      ...);
-  }(std::make_index_sequence<std::tuple_size_v<N>>{});
+  }
+  (std::make_index_sequence<std::tuple_size_v<N>>{});
   return path;
 }
 

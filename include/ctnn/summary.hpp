@@ -27,7 +27,8 @@ constexpr std::size_t parameter_count() {
     using N = nodes_t<Net, In>;
     return (std::size_t{0} + ... +
             trainable_count<typename std::tuple_element_t<Is, N>::layer, typename std::tuple_element_t<Is, N>::in>());
-  }(std::make_index_sequence<std::tuple_size_v<nodes_t<Net, In>>>{});
+  }
+  (std::make_index_sequence<std::tuple_size_v<nodes_t<Net, In>>>{});
 }
 
 inline std::string with_commas(std::size_t v) {
@@ -45,10 +46,12 @@ std::string architecture() {
   std::string s;
   [&]<std::size_t... Is>(std::index_sequence<Is...>) {
     ((s += (Is ? "|" : "") + std::string(std::tuple_element_t<Is, N>::layer::name) + "[" +
-           std::to_string(std::tuple_element_t<Is, N>::out::c) + "," + std::to_string(std::tuple_element_t<Is, N>::out::h) +
-           "," + std::to_string(std::tuple_element_t<Is, N>::out::w) + "]"),
+           std::to_string(std::tuple_element_t<Is, N>::out::c) + "," +
+           std::to_string(std::tuple_element_t<Is, N>::out::h) + "," +
+           std::to_string(std::tuple_element_t<Is, N>::out::w) + "]"),
      ...);
-  }(std::make_index_sequence<std::tuple_size_v<N>>{});
+  }
+  (std::make_index_sequence<std::tuple_size_v<N>>{});
   return s;
 }
 
@@ -64,20 +67,24 @@ std::string summary() {
   os << line << "================================================================\n";
   std::size_t activations = 0;
   [&]<std::size_t... Is>(std::index_sequence<Is...>) {
-    ((std::snprintf(line, sizeof line, "%25s %25s %15s\n",
-                    (std::string(std::tuple_element_t<Is, N>::layer::name) + "-" + std::to_string(Is + 1)).c_str(),
-                    shape_string<typename std::tuple_element_t<Is, N>::out>().c_str(),
-                    with_commas(trainable_count<typename std::tuple_element_t<Is, N>::layer,
-                                                typename std::tuple_element_t<Is, N>::in>()).c_str()),
+    ((std::snprintf(
+          line, sizeof line, "%25s %25s %15s\n",
+          (std::string(std::tuple_element_t<Is, N>::layer::name) + "-" + std::to_string(Is + 1)).c_str(),
+          shape_string<typename std::tuple_element_t<Is, N>::out>().c_str(),
+          with_commas(
+              trainable_count<typename std::tuple_element_t<Is, N>::layer, typename std::tuple_element_t<Is, N>::in>())
+              .c_str()),
       os << line, activations += std::tuple_element_t<Is, N>::out::size),
      ...);
-  }(std::make_index_sequence<std::tuple_size_v<N>>{});
+  }
+  (std::make_index_sequence<std::tuple_size_v<N>>{});
   const std::size_t total = parameter_count<Net, In>();
   const double mb = 1024.0 * 1024.0, in_mb = In::size * 4 / mb, act_mb = 2.0 * activations * 4 / mb,
                par_mb = total * 4 / mb;
   os << "================================================================\n"
      << "Total params: " << with_commas(total) << "\nTrainable params: " << with_commas(total)
-     << "\nNon-trainable params: 0\n" << rule;
+     << "\nNon-trainable params: 0\n"
+     << rule;
   std::snprintf(line, sizeof line,
                 "Input size (MB): %.2f\nForward/backward pass size (MB): %.2f\nParams size (MB): %.2f\n"
                 "Estimated Total Size (MB): %.2f\n",

@@ -13,12 +13,12 @@ using FirstLinear = Linear<4608, 128>;
 #else
 using FirstLinear = Linear<4000, 128>;
 #endif
-using Net = Sequential<Conv2d<3, 96, 3, 1, 1>, BatchNorm2d, ReLU, MaxPool2d<2, 2>,    //
-                       Conv2d<96, 128, 5, 1, 2>, BatchNorm2d, ReLU, MaxPool2d<2, 1>,  //
-                       Conv2d<128, 256, 3>, BatchNorm2d, ReLU,                        //
-                       Conv2d<256, 256, 3, 1, 1>, BatchNorm2d, ReLU,                  //
-                       Conv2d<256, 128, 3, 1, 1>, BatchNorm2d, ReLU, MaxPool2d<3, 2>, //
-                       Flatten, FirstLinear, BatchNorm1d, ReLU, Dropout,              //
+using Net = Sequential<Conv2d<3, 96, 3, 1, 1>, BatchNorm2d, ReLU, MaxPool2d<2, 2>,     //
+                       Conv2d<96, 128, 5, 1, 2>, BatchNorm2d, ReLU, MaxPool2d<2, 1>,   //
+                       Conv2d<128, 256, 3>, BatchNorm2d, ReLU,                         //
+                       Conv2d<256, 256, 3, 1, 1>, BatchNorm2d, ReLU,                   //
+                       Conv2d<256, 128, 3, 1, 1>, BatchNorm2d, ReLU, MaxPool2d<3, 2>,  //
+                       Flatten, FirstLinear, BatchNorm1d, ReLU, Dropout,               //
                        Linear<128, 64>, BatchNorm1d, ReLU, Dropout, Linear<64, 10>>;
 
 int main() {

@@ -66,7 +66,7 @@ TEST_CASE("cuda update(): SGD and Adam on the device equal the host optimizers")
       train_step(host, x, t);
       host_opt.step(host.parameters(), host.gradients());  // Sync::host
       train_step(dev, x, t);
-      dev.context().update(dev_opt);                        // switches to Sync::device
+      dev.context().update(dev_opt);  // switches to Sync::device
     }
     CHECK(dev.context().sync == gpu::Sync::device);
     dev.context().pull(dev_opt);
@@ -110,7 +110,8 @@ TEST_CASE("cuda a small net learns a synthetic task (loss falls, accuracy rises)
   for (int b = 0; b < n; ++b)
     for (int c = 0; c < 3; ++c)
       for (int i = 0; i < 8; ++i)
-        for (int j = 0; j < 8; ++j) x[((std::size_t(b) * 3 + c) * 8 + i) * 8 + j] += (i < 4) == (t[b] == 1) ? 0.5f : 0.f;
+        for (int j = 0; j < 8; ++j)
+          x[((std::size_t(b) * 3 + c) * 8 + i) * 8 + j] += (i < 4) == (t[b] == 1) ? 0.5f : 0.f;
   auto evaluate = [&] {
     m.eval();
     const auto r = CrossEntropyLoss{}(m.forward(x, n), t, 2);
@@ -140,7 +141,8 @@ double prefix_error(int n) {
   const auto x = uniform(std::size_t(n) * In::size, 400);
   const auto yr = cuda_test::copy(ref, x, n), yg = cuda_test::copy(gpu, x, n);
   double d = 0, e = 0;
-  for (std::size_t i = 0; i < yr.size(); ++i) d += (double(yg[i]) - yr[i]) * (double(yg[i]) - yr[i]), e += double(yr[i]) * yr[i];
+  for (std::size_t i = 0; i < yr.size(); ++i)
+    d += (double(yg[i]) - yr[i]) * (double(yg[i]) - yr[i]), e += double(yr[i]) * yr[i];
   return std::sqrt(d / e);
 }
 
@@ -152,11 +154,15 @@ TEST_CASE("cuda AlexNet forward, block by block, matches the reference") {
   using B4 = concat_t<B3, Sequential<Conv2d<256, 256, 3, 1, 1>, BatchNorm2d, ReLU>>;
   using B5 = AlexNetFeatures<>;
   using C1 = concat_t<B5, Sequential<Flatten, Linear<4608, 128>>>;
-  const double e[] = {prefix_error<B1, CifarImage>(8), prefix_error<B2, CifarImage>(8), prefix_error<B3, CifarImage>(8),
-                      prefix_error<B4, CifarImage>(8), prefix_error<B5, CifarImage>(8), prefix_error<C1, CifarImage>(8),
+  const double e[] = {prefix_error<B1, CifarImage>(8),
+                      prefix_error<B2, CifarImage>(8),
+                      prefix_error<B3, CifarImage>(8),
+                      prefix_error<B4, CifarImage>(8),
+                      prefix_error<B5, CifarImage>(8),
+                      prefix_error<C1, CifarImage>(8),
                       prefix_error<AlexNetCifarBN, CifarImage>(8)};
-  const char* names[] = {"features.0-3", "features.0-7", "features.0-10", "features.0-13", "features (0-17)",
-                         "+ classifier.0", "whole net (no dropout)"};
+  const char* names[] = {"features.0-3",    "features.0-7",   "features.0-10",         "features.0-13",
+                         "features (0-17)", "+ classifier.0", "whole net (no dropout)"};
   for (int i = 0; i < 7; ++i) {
     MESSAGE(std::string(names[i]) << ": relative L2 error " << e[i]);
     CHECK(e[i] < 1e-4);

@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
       ++bad;
     };
     for (const char* k : {"ctnn.architecture", "ctnn.epochs_done", "ctnn.step", "optimizer.kind"})
-      if (meta(a, k) != meta(b, k)) fail(std::string("metadata '") + k + "' differs: " + meta(a, k) + " vs " + meta(b, k));
+      if (meta(a, k) != meta(b, k))
+        fail(std::string("metadata '") + k + "' differs: " + meta(a, k) + " vs " + meta(b, k));
     if (a.tensors.size() != b.tensors.size())
       fail("tensor count differs: " + std::to_string(a.tensors.size()) + " vs " + std::to_string(b.tensors.size()));
     double worst = 0;

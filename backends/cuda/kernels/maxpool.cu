@@ -9,7 +9,8 @@ namespace {
 using detail::blocks_for;
 using detail::kThreads;
 
-__global__ void pool_fwd(const float* x, float* y, int* argmax, int planes, int h, int w, int ho, int wo, int k, int s) {
+__global__ void pool_fwd(const float* x, float* y, int* argmax, int planes, int h, int w, int ho, int wo, int k,
+                         int s) {
   CTNN_GRID_LOOP(o, std::size_t(planes) * ho * wo) {
     const int j = int(o % wo), i = int(o / wo % ho);
     const float* src = x + o / (std::size_t(ho) * wo) * h * w;

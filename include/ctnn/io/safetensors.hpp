@@ -151,12 +151,13 @@ inline std::vector<std::byte> serialize_safetensors(const SafetensorsFile& file)
 inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes, std::string_view source_name = "<memory>") {
   const std::string src(source_name);
   if (bytes.size() < 8)
-    throw Error(src + ": truncated: " + std::to_string(bytes.size()) + " bytes, expected at least an 8-byte header length");
+    throw Error(src + ": truncated: " + std::to_string(bytes.size()) +
+                " bytes, expected at least an 8-byte header length");
   std::uint64_t n = 0;
   for (std::size_t i = 0; i < 8; ++i) n |= std::to_integer<std::uint64_t>(bytes[i]) << (8 * i);
   if (n > bytes.size() - 8)
-    throw Error(src + ": header length " + std::to_string(n) + " bytes exceeds the " + std::to_string(bytes.size() - 8) +
-                " bytes after the length field");
+    throw Error(src + ": header length " + std::to_string(n) + " bytes exceeds the " +
+                std::to_string(bytes.size() - 8) + " bytes after the length field");
   const auto* text = reinterpret_cast<const char*>(bytes.data() + 8);
   const auto data = bytes.subspan(8 + n);
 
@@ -194,7 +195,8 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes, std::
     if (name == "__metadata__") {
       if (!v.is_object()) throw Error(src + ": __metadata__: expected an object of strings");
       for (const auto& [k, s] : v.items()) {
-        if (!s.is_string()) throw Error(src + ": __metadata__: value of '" + k + "' is " + s.type_name() + ", expected a string");
+        if (!s.is_string())
+          throw Error(src + ": __metadata__: value of '" + k + "' is " + s.type_name() + ", expected a string");
         file.metadata[k] = s.get<std::string>();
       }
       continue;
@@ -227,7 +229,7 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes, std::
   // checks that and restores the writer's order (JSON objects are unordered). Stable, so empty
   // tensors sharing an offset keep a deterministic (key) order and round trips are exact.
   std::stable_sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return std::tie(a.begin, a.end) < std::tie(b.begin, b.end); });
+                   [](const Entry& a, const Entry& b) { return std::tie(a.begin, a.end) < std::tie(b.begin, b.end); });
   // A tiling that merely runs past the end is a truncated file; one with a hole that far is a bad offset.
   std::uint64_t cursor = 0;
   for (const auto& e : entries) {
@@ -236,16 +238,16 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes, std::
     if (e.begin > cursor && e.begin > data.size())
       throw Error(where + ": offsets out of range of the " + std::to_string(data.size()) + "-byte data section");
     if (e.begin != cursor)
-      throw Error(where + (e.begin < cursor ? ": overlaps the previous tensor" : ": leaves a gap") + ", expected begin " +
-                  std::to_string(cursor));
+      throw Error(where + (e.begin < cursor ? ": overlaps the previous tensor" : ": leaves a gap") +
+                  ", expected begin " + std::to_string(cursor));
     cursor = e.end;
   }
   if (cursor > data.size())
     throw Error(src + ": truncated: header says " + std::to_string(cursor) + " bytes of tensor data, file holds " +
                 std::to_string(data.size()));
   if (cursor < data.size())
-    throw Error(src + ": " + std::to_string(data.size() - cursor) + " trailing bytes after the " + std::to_string(cursor) +
-                " bytes of tensor data the header describes");
+    throw Error(src + ": " + std::to_string(data.size() - cursor) + " trailing bytes after the " +
+                std::to_string(cursor) + " bytes of tensor data the header describes");
   for (auto& e : entries) {
     const auto slice = data.subspan(e.begin, e.end - e.begin);
     e.rec.data.assign(slice.begin(), slice.end());
@@ -258,13 +260,15 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes, std::
 /// unreadable or malformed.
 inline SafetensorsFile load_safetensors(const std::filesystem::path& path) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw Error(path.string() + ": no such file, or not a regular file (load_safetensors)");
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error(path.string() + ": no such file, or not a regular file (load_safetensors)");
   std::ifstream in(path, std::ios::binary);
   const auto size = std::filesystem::file_size(path, ec);
   if (!in || ec) throw Error(path.string() + ": cannot open for reading");
   std::vector<std::byte> bytes(size);
   if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
-    throw Error(path.string() + ": read failed after " + std::to_string(in.gcount()) + " of " + std::to_string(size) + " bytes");
+    throw Error(path.string() + ": read failed after " + std::to_string(in.gcount()) + " of " + std::to_string(size) +
+                " bytes");
   return parse_safetensors(bytes, path.string());
 }
 

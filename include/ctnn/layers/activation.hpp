@@ -10,10 +10,16 @@ namespace ctnn {
 
 /// Shape rule shared by every layer that maps any shape to itself and has no parameters.
 struct ShapePreserving {
-  template <class In> static constexpr bool accepts = true;
-  template <class In> using expected_input = In;
-  template <class In> using output_shape = In;
-  template <class In> static constexpr auto params() { return std::array<ParamSpec, 0>{}; }
+  template <class In>
+  static constexpr bool accepts = true;
+  template <class In>
+  using expected_input = In;
+  template <class In>
+  using output_shape = In;
+  template <class In>
+  static constexpr auto params() {
+    return std::array<ParamSpec, 0>{};
+  }
 };
 
 struct ReLU : ShapePreserving {

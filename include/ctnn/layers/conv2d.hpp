@@ -19,14 +19,14 @@ struct Conv2d {
   static_assert(InChannels > 0 && OutChannels > 0 && KernelSize > 0 && Stride > 0 && Padding >= 0,
                 "Conv2d: channels, kernel and stride must be positive, padding non-negative");
   static constexpr const char* name = "Conv2d";
-  static constexpr int in_channels = InChannels, out_channels = OutChannels, kernel_size = KernelSize,
-                       stride = Stride, padding = Padding;
+  static constexpr int in_channels = InChannels, out_channels = OutChannels, kernel_size = KernelSize, stride = Stride,
+                       padding = Padding;
   static constexpr bool bias = Bias;
 
   /// The input this layer needs: in_channels channels and a padded image at least as large as the kernel.
   template <class In>
   static constexpr bool accepts =
-      In::c == InChannels && In::h + 2 * Padding >= KernelSize && In::w + 2 * Padding >= KernelSize;
+      In::c == InChannels&& In::h + 2 * Padding >= KernelSize&& In::w + 2 * Padding >= KernelSize;
   template <class In>
   using expected_input = Shape<InChannels, (In::h + 2 * Padding >= KernelSize ? In::h : KernelSize - 2 * Padding),
                                (In::w + 2 * Padding >= KernelSize ? In::w : KernelSize - 2 * Padding)>;
@@ -42,8 +42,8 @@ struct Conv2d {
           ParamSpec{"weight", {OutChannels, InChannels, KernelSize, KernelSize}, 4, true, Init::fan_in_uniform, fan_in},
           ParamSpec{"bias", {OutChannels, 0, 0, 0}, 1, true, Init::fan_in_uniform, fan_in}};
     else
-      return std::array{
-          ParamSpec{"weight", {OutChannels, InChannels, KernelSize, KernelSize}, 4, true, Init::fan_in_uniform, fan_in}};
+      return std::array{ParamSpec{
+          "weight", {OutChannels, InChannels, KernelSize, KernelSize}, 4, true, Init::fan_in_uniform, fan_in}};
   }
   /// Multiply-adds of the forward pass for one sample (for GFLOP/s reports).
   template <class In>

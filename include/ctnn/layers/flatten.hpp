@@ -10,10 +10,16 @@ namespace ctnn {
 
 struct Flatten {
   static constexpr const char* name = "Flatten";
-  template <class In> static constexpr bool accepts = true;
-  template <class In> using expected_input = In;
-  template <class In> using output_shape = Shape<int(In::size)>;
-  template <class In> static constexpr auto params() { return std::array<ParamSpec, 0>{}; }
+  template <class In>
+  static constexpr bool accepts = true;
+  template <class In>
+  using expected_input = In;
+  template <class In>
+  using output_shape = Shape<int(In::size)>;
+  template <class In>
+  static constexpr auto params() {
+    return std::array<ParamSpec, 0>{};
+  }
 };
 
 /// Layer-kind trait.

@@ -19,7 +19,7 @@ struct Linear {
   static constexpr bool bias = Bias;
 
   template <class In>
-  static constexpr bool accepts = In::flat && In::c == InFeatures;
+  static constexpr bool accepts = In::flat&& In::c == InFeatures;
   template <class In>
   using expected_input = Shape<InFeatures>;
   template <class In>
@@ -31,7 +31,8 @@ struct Linear {
       return std::array{ParamSpec{"weight", {OutFeatures, InFeatures, 0, 0}, 2, true, Init::fan_in_uniform, InFeatures},
                         ParamSpec{"bias", {OutFeatures, 0, 0, 0}, 1, true, Init::fan_in_uniform, InFeatures}};
     else
-      return std::array{ParamSpec{"weight", {OutFeatures, InFeatures, 0, 0}, 2, true, Init::fan_in_uniform, InFeatures}};
+      return std::array{
+          ParamSpec{"weight", {OutFeatures, InFeatures, 0, 0}, 2, true, Init::fan_in_uniform, InFeatures}};
   }
   template <class In>
   static constexpr double macs = double(InFeatures) * OutFeatures;

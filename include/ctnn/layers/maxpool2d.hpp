@@ -18,10 +18,14 @@ struct MaxPool2d {
   template <class In>
   static constexpr bool accepts = !In::flat && In::h >= KernelSize && In::w >= KernelSize;
   template <class In>
-  using expected_input = Shape<In::c, (In::h >= KernelSize ? In::h : KernelSize), (In::w >= KernelSize ? In::w : KernelSize)>;
+  using expected_input =
+      Shape<In::c, (In::h >= KernelSize ? In::h : KernelSize), (In::w >= KernelSize ? In::w : KernelSize)>;
   template <class In>
   using output_shape = Shape<In::c, (In::h - KernelSize) / Stride + 1, (In::w - KernelSize) / Stride + 1>;
-  template <class In> static constexpr auto params() { return std::array<ParamSpec, 0>{}; }
+  template <class In>
+  static constexpr auto params() {
+    return std::array<ParamSpec, 0>{};
+  }
 };
 
 }  // namespace ctnn

@@ -17,9 +17,9 @@ struct ParamSpec {
   const char* name;          ///< PyTorch attribute name: "weight", "bias", "running_mean", ...
   std::array<int, 4> shape;  ///< PyTorch shape, unused trailing dims are 0
   int rank;
-  bool trainable;            ///< false for buffers (running statistics)
+  bool trainable;  ///< false for buffers (running statistics)
   Init init;
-  int fan_in = 0;            ///< for fan_in_uniform
+  int fan_in = 0;  ///< for fan_in_uniform
   constexpr std::size_t numel() const {
     std::size_t n = 1;
     for (int i = 0; i < rank; ++i) n *= std::size_t(shape[i]);

@@ -4,8 +4,9 @@
 //   AlexNetCifarBN    the same without Dropout                  (preset "bn")
 //   AlexNetCifarPure  conv-pool-activation and FC-activation only (preset "pure")
 // Layer order follows the lab's PyTorch module: Named parts "features" and "classifier" with
-// torch.flatten between them, so checkpoint names match its state_dict. Momentum is a template argument of BatchNorm (PyTorch's meaning:
-// running = (1 − m)·running + m·batch); AlexNetCifarM<0.9_r> is the lab's momentum=0.9.
+// torch.flatten between them, so checkpoint names match its state_dict. Momentum is a template
+// argument of BatchNorm (PyTorch's meaning: running = (1 − m)·running + m·batch);
+// AlexNetCifarM<0.9_r> is the lab's momentum=0.9.
 #include "ctnn/layers.hpp"
 #include "ctnn/sequential.hpp"
 #include "ctnn/shape.hpp"
@@ -14,6 +15,8 @@ namespace ctnn::models {
 
 using CifarImage = Shape<3, 32, 32>;
 
+// One block of the net per line (clang-format would refill the lists).
+// clang-format off
 /// The convolutional part (PyTorch: `features`), 3×32×32 → 128×6×6.
 template <Ratio BnMomentum = 0.1_r>
 using AlexNetFeatures = Sequential<
@@ -43,7 +46,8 @@ using AlexNetCifarPure = concat_t<
     Sequential<Flatten>,
     Named<"classifier", Sequential<Linear<4608, 128>, ReLU, Linear<128, 64>, ReLU, Linear<64, 10>>>>;
 
-using AlexNetCifar = AlexNetCifarM<>;      ///< PyTorch's default BatchNorm momentum 0.1
+// clang-format on
+using AlexNetCifar = AlexNetCifarM<>;  ///< PyTorch's default BatchNorm momentum 0.1
 using AlexNetCifarBN = AlexNetCifarBNM<>;
 
 }  // namespace ctnn::models

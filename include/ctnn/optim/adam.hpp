@@ -14,7 +14,7 @@ namespace ctnn {
 
 struct Adam {
   float lr, beta1, beta2, eps, weight_decay;
-  long long t = 0;               ///< steps taken (checkpointed)
+  long long t = 0;  ///< steps taken (checkpointed)
   std::vector<float> exp_avg, exp_avg_sq;
 
   explicit Adam(float lr_ = 1e-3f, float beta1_ = 0.9f, float beta2_ = 0.999f, float eps_ = 1e-8f,

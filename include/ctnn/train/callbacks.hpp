@@ -2,6 +2,8 @@
 // The small train::fit callbacks: metrics.csv, the NaN guard, the progress line and epoch log,
 // and a function called after every epoch. (Evaluate is in train/evaluate.hpp, Checkpoint in
 // train/checkpoint.hpp.)
+#include <fmt/core.h>
+
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -11,8 +13,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <fmt/core.h>
 
 #include "ctnn/error.hpp"
 #include "ctnn/train/fit.hpp"
@@ -47,8 +47,8 @@ struct CsvLog {
   void on_epoch_end(S& s) {
     const EpochResult& r = s.row;
     std::ofstream out(path, std::ios::app);
-    out << fmt::format("{},{},{},{:g},{:.6f},{:.4f},{:.6f},{:.4f},{:.2f},{:.1f}\n", r.epoch, r.stage, r.batch_size, r.lr,
-                       r.train_loss, r.train_acc, r.test_loss, r.test_acc, r.seconds, r.images_per_s);
+    out << fmt::format("{},{},{},{:g},{:.6f},{:.4f},{:.6f},{:.4f},{:.2f},{:.1f}\n", r.epoch, r.stage, r.batch_size,
+                       r.lr, r.train_loss, r.train_acc, r.test_loss, r.test_acc, r.seconds, r.images_per_s);
     if (!out) throw Error("cannot write " + path.string());
   }
 };
@@ -57,7 +57,7 @@ struct CsvLog {
 /// evaluation) into "training diverged at epoch E, batch B (lr L): <why>. The last good
 /// checkpoint (<checkpoint>) is intact; <advice>." Other errors pass unchanged.
 struct NanGuard {
-  std::filesystem::path checkpoint;                     ///< "": the message names none
+  std::filesystem::path checkpoint;  ///< "": the message names none
   std::string advice = "lower the learning rate and resume";
 
   template <class S>
@@ -74,8 +74,7 @@ struct NanGuard {
       msg += checkpoint.empty() ? "; " + advice + "."
                                 : ". The last good checkpoint (" + checkpoint.string() + ") is intact; " + advice + ".";
       throw Error(msg);
-    } catch (...) {
-    }
+    } catch (...) {}
   }
 };
 
@@ -99,7 +98,8 @@ struct Progress {
   void on_epoch_end(S& s) {
     line.clear();
     const EpochResult& r = s.row;
-    say(fmt::format("epoch {:>3}/{}  stage {}  bs {:>3}  lr {:<8g} train loss {:.4f} acc {:6.2f}%  test loss {:.4f} "
+    say(
+        fmt::format("epoch {:>3}/{}  stage {}  bs {:>3}  lr {:<8g} train loss {:.4f} acc {:6.2f}%  test loss {:.4f} "
                     "acc {:6.2f}%  {:.1f} s  {:.0f} img/s",
                     r.epoch, s.epochs, r.stage, r.batch_size, r.lr, r.train_loss, r.train_acc, r.test_loss, r.test_acc,
                     r.seconds, r.images_per_s));

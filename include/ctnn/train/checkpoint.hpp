@@ -8,6 +8,8 @@
 //   * metadata: the architecture string, epochs done, global step, seed and anything the caller adds.
 // Writes are atomic (temporary file + rename): a kill leaves the previous checkpoint intact.
 // train::Checkpoint is the train::fit callback: resume at the start, a checkpoint after every epoch.
+#include <fmt/core.h>
+
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -18,8 +20,6 @@
 #include <utility>
 #include <variant>
 
-#include <fmt/core.h>
-
 #include "ctnn/error.hpp"
 #include "ctnn/io/safetensors.hpp"
 #include "ctnn/summary.hpp"
@@ -29,8 +29,8 @@ namespace ctnn::train {
 
 /// Where training stands: enough to continue exactly where it stopped.
 struct TrainState {
-  int epochs_done = 0;          ///< completed epochs, over all stages
-  std::uint64_t step = 0;       ///< optimizer steps so far (seeds dropout)
+  int epochs_done = 0;                       ///< completed epochs, over all stages
+  std::uint64_t step = 0;                    ///< optimizer steps so far (seeds dropout)
   std::map<std::string, std::string> extra;  ///< caller's metadata (preset, seed, ...)
 };
 
@@ -133,7 +133,8 @@ TrainState load_checkpoint(const std::filesystem::path& path, M& model, O& opt) 
   };
   const std::string arch = meta("ctnn.architecture"), want = architecture<Net, In>();
   if (arch != want)
-    throw Error(where + "checkpoint of another network: it holds\n  " + arch + "\nthis program's network is\n  " + want);
+    throw Error(where + "checkpoint of another network: it holds\n  " + arch + "\nthis program's network is\n  " +
+                want);
   auto tensors = model.named_tensors();
   std::vector<std::vector<float>> values;
   for (const auto& t : tensors) {
@@ -148,7 +149,9 @@ TrainState load_checkpoint(const std::filesystem::path& path, M& model, O& opt) 
   auto state_vector = [&](const char* name) {
     const auto* r = f.find(name);
     std::vector<float> v = r ? r->to_floats() : std::vector<float>{};
-    if (r && v.size() != np) throw Error(where + std::string(name) + " has " + std::to_string(v.size()) + " values, expected " + std::to_string(np));
+    if (r && v.size() != np)
+      throw Error(where + std::string(name) + " has " + std::to_string(v.size()) + " values, expected " +
+                  std::to_string(np));
     return v;
   };
   O loaded = opt;
@@ -163,7 +166,8 @@ TrainState load_checkpoint(const std::filesystem::path& path, M& model, O& opt) 
   for (const auto& [k, v] : f.metadata)
     if (!k.starts_with("ctnn.") && !k.starts_with("optimizer.")) st.extra[k] = v;
   // All checks passed: commit.
-  for (std::size_t i = 0; i < tensors.size(); ++i) std::copy(values[i].begin(), values[i].end(), tensors[i].data.begin());
+  for (std::size_t i = 0; i < tensors.size(); ++i)
+    std::copy(values[i].begin(), values[i].end(), tensors[i].data.begin());
   opt = std::move(loaded);
   return st;
 }
@@ -172,12 +176,12 @@ TrainState load_checkpoint(const std::filesystem::path& path, M& model, O& opt) 
 /// starts afresh), and writes `path` atomically after every epoch (after the callbacks listed
 /// before it, e.g. the CSV log: a kill between the two leaves a row the resumed run drops).
 struct Checkpoint {
-  std::filesystem::path path;                    ///< e.g. runs/x/checkpoint.safetensors
+  std::filesystem::path path;  ///< e.g. runs/x/checkpoint.safetensors
   bool resume = false;
-  std::map<std::string, std::string> metadata;   ///< written; on resume, a value the checkpoint holds must match
-  std::map<std::string, std::string> info;       ///< written, never compared (e.g. the input normalisation)
-  std::optional<std::uint64_t> seed;             ///< written as "seed"; on resume it must match
-  bool quiet = false;                            ///< no "resumed from" line
+  std::map<std::string, std::string> metadata;  ///< written; on resume, a value the checkpoint holds must match
+  std::map<std::string, std::string> info;      ///< written, never compared (e.g. the input normalisation)
+  std::optional<std::uint64_t> seed;            ///< written as "seed"; on resume it must match
+  bool quiet = false;                           ///< no "resumed from" line
 
   /// Removes temporary files a kill during a write left behind; on resume loads model,
   /// optimizer and TrainState (refusing a checkpoint of another run) and moves s.first_epoch.
@@ -196,8 +200,8 @@ struct Checkpoint {
     TrainState st = load_checkpoint(path, s.model, s.optimizer);
     for (const auto& [key, value] : metadata)  // e.g. the preset: resuming another run is a mistake
       if (auto it = st.extra.find(key); it != st.extra.end() && it->second != value)
-        throw Error(path.string() + ": checkpoint was written by a run with " + key + "=" + it->second + ", this run has " +
-                    key + "=" + value);
+        throw Error(path.string() + ": checkpoint was written by a run with " + key + "=" + it->second +
+                    ", this run has " + key + "=" + value);
     if (auto it = st.extra.find("seed"); seed && it != st.extra.end() && it->second != std::to_string(*seed))
       throw Error(path.string() + ": checkpoint was written with seed " + it->second + ", this run has seed " +
                   std::to_string(*seed));

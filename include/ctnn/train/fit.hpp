@@ -50,8 +50,8 @@ struct EpochResult {
 };
 
 struct FitOptions {
-  int epochs = 1;        ///< total, counting those a resumed run already has
-  int batch_size = 32;   ///< on_epoch_begin hooks may change it per epoch
+  int epochs = 1;       ///< total, counting those a resumed run already has
+  int batch_size = 32;  ///< on_epoch_begin hooks may change it per epoch
 };
 
 /// Where the loop is, for on_exception: `loss` while the loss is computed (a NaN/Inf loss throws
@@ -88,19 +88,19 @@ struct Fit {
   L& loader;
   const Loss& loss;
   Opt& optimizer;
-  int epochs = 0;            ///< total epochs
-  int first_epoch = 0;       ///< 0-based; on_resume may move it
-  int epoch = 0;             ///< current epoch, 0-based
-  int batch_size = 0;        ///< this epoch's
-  float lr = 0;              ///< this epoch's; set on the optimizer after on_epoch_begin
-  std::size_t batch = 0;     ///< current batch of the epoch, 0-based
+  int epochs = 0;         ///< total epochs
+  int first_epoch = 0;    ///< 0-based; on_resume may move it
+  int epoch = 0;          ///< current epoch, 0-based
+  int batch_size = 0;     ///< this epoch's
+  float lr = 0;           ///< this epoch's; set on the optimizer after on_epoch_begin
+  std::size_t batch = 0;  ///< current batch of the epoch, 0-based
   const data::Batch* data = nullptr;
-  LossResult batch_loss{};   ///< the current batch's
-  double loss_sum = 0;       ///< Σ batch loss × batch size, this epoch
+  LossResult batch_loss{};  ///< the current batch's
+  double loss_sum = 0;      ///< Σ batch loss × batch size, this epoch
   long correct = 0, seen = 0;
   std::chrono::steady_clock::time_point epoch_start{};
-  TrainState state;          ///< epochs done, optimizer steps, checkpoint metadata
-  EpochResult row;           ///< the current epoch's figures
+  TrainState state;  ///< epochs done, optimizer steps, checkpoint metadata
+  EpochResult row;   ///< the current epoch's figures
   Phase phase = Phase::begin;
 
   Fit(M& m, L& l, const Loss& f, Opt& o) : model(m), loader(l), loss(f), optimizer(o) {}
@@ -110,11 +110,15 @@ struct Fit {
 };
 
 template <class C, class S>
-concept FitCallback = requires(C& c, S& s) { c.on_resume(s); } ||
-                      requires(C& c, S& s) { c.on_fit_begin(s); } || requires(C& c, S& s) { c.on_epoch_begin(s); } ||
-                      requires(C& c, S& s) { c.on_batch_end(s); } || requires(C& c, S& s) { c.on_epoch_end(s); } ||
-                      requires(C& c, S& s) { c.on_fit_end(s); } ||
-                      requires(C& c, S& s, std::exception_ptr e) { c.on_exception(s, e); };
+concept FitCallback = requires(C& c, S& s) {
+  c.on_resume(s);
+}
+|| requires(C& c, S& s) { c.on_fit_begin(s); }
+|| requires(C& c, S& s) { c.on_epoch_begin(s); }
+|| requires(C& c, S& s) { c.on_batch_end(s); }
+|| requires(C& c, S& s) { c.on_epoch_end(s); }
+|| requires(C& c, S& s) { c.on_fit_end(s); }
+|| requires(C& c, S& s, std::exception_ptr e) { c.on_exception(s, e); };
 
 /// Trains `model` for options.epochs epochs (minus those a resuming callback finds done) on the
 /// batches of `loader`, with `loss` and `optimizer` (SGD, Adam or train::Optimizer; held by
@@ -123,8 +127,8 @@ concept FitCallback = requires(C& c, S& s) { c.on_resume(s); } ||
 /// Throws what the loop or a callback throws (after on_exception), and ctnn::Error for options
 /// out of range or a loader that yields no samples.
 template <class M, data::Loader L, ClassificationLoss Loss, class Opt, class... Callbacks>
-  requires OptimizerValue<std::remove_cvref_t<Opt>>
-EpochResult fit(M& model, L& loader, Loss loss, Opt&& optimizer, FitOptions options, Callbacks&&... callbacks) {
+requires OptimizerValue<std::remove_cvref_t<Opt>> EpochResult fit(M& model, L& loader, Loss loss, Opt&& optimizer,
+                                                                  FitOptions options, Callbacks&&... callbacks) {
   static_assert(loader_fits_v<L, M>, "see sample_shape_mismatch above");
   using State = Fit<M, L, Loss, std::remove_cvref_t<Opt>>;
   static_assert((FitCallback<std::remove_cvref_t<Callbacks>, State> && ...),
@@ -141,14 +145,20 @@ EpochResult fit(M& model, L& loader, Loss loss, Opt&& optimizer, FitOptions opti
   auto each = [&](auto&& hook) { (hook(callbacks), ...); };
   EpochResult last;
   try {
-    each([&](auto& c) { if constexpr (requires { c.on_resume(s); }) c.on_resume(s); });
-    each([&](auto& c) { if constexpr (requires { c.on_fit_begin(s); }) c.on_fit_begin(s); });
+    each([&](auto& c) {
+      if constexpr (requires { c.on_resume(s); }) c.on_resume(s);
+    });
+    each([&](auto& c) {
+      if constexpr (requires { c.on_fit_begin(s); }) c.on_fit_begin(s);
+    });
     last.epoch = s.state.epochs_done;
     std::vector<float> dlogits;
     for (s.epoch = s.first_epoch; s.epoch < s.epochs; ++s.epoch) {
       s.phase = Phase::begin;
       s.row = EpochResult{s.epoch + 1, 1};
-      each([&](auto& c) { if constexpr (requires { c.on_epoch_begin(s); }) c.on_epoch_begin(s); });
+      each([&](auto& c) {
+        if constexpr (requires { c.on_epoch_begin(s); }) c.on_epoch_begin(s);
+      });
       s.row.batch_size = s.batch_size;
       s.row.lr = s.lr;
       set_learning_rate(optimizer, s.lr);
@@ -168,7 +178,9 @@ EpochResult fit(M& model, L& loader, Loss loss, Opt&& optimizer, FitOptions opti
         optimizer_step(model, optimizer);
         ++s.state.step;
         s.loss_sum += s.batch_loss.loss * b.size, s.correct += s.batch_loss.correct, s.seen += b.size;
-        each([&](auto& c) { if constexpr (requires { c.on_batch_end(s); }) c.on_batch_end(s); });
+        each([&](auto& c) {
+          if constexpr (requires { c.on_batch_end(s); }) c.on_batch_end(s);
+        });
       }
       if (s.seen == 0) throw Error("train::fit: the loader yielded no samples in epoch " + std::to_string(s.epoch + 1));
       s.row.seconds = s.seconds();
@@ -177,11 +189,15 @@ EpochResult fit(M& model, L& loader, Loss loss, Opt&& optimizer, FitOptions opti
       s.row.test_loss = s.row.test_acc = std::numeric_limits<double>::quiet_NaN();
       s.state.epochs_done = s.epoch + 1;
       s.phase = Phase::epoch_end;
-      each([&](auto& c) { if constexpr (requires { c.on_epoch_end(s); }) c.on_epoch_end(s); });
+      each([&](auto& c) {
+        if constexpr (requires { c.on_epoch_end(s); }) c.on_epoch_end(s);
+      });
       last = s.row;
     }
     s.phase = Phase::end;
-    each([&](auto& c) { if constexpr (requires { c.on_fit_end(s); }) c.on_fit_end(s); });
+    each([&](auto& c) {
+      if constexpr (requires { c.on_fit_end(s); }) c.on_fit_end(s);
+    });
   } catch (...) {
     const std::exception_ptr original = std::current_exception();
     std::exception_ptr replaced;

@@ -19,36 +19,47 @@ concept OptimizerValue = std::is_same_v<O, SGD> || std::is_same_v<O, Adam> || st
 
 template <OptimizerValue O>
 float learning_rate(const O& o) {
-  if constexpr (std::is_same_v<O, Optimizer>) return std::visit([](const auto& x) { return x.lr; }, o);
-  else return o.lr;
+  if constexpr (std::is_same_v<O, Optimizer>)
+    return std::visit([](const auto& x) { return x.lr; }, o);
+  else
+    return o.lr;
 }
 
 template <OptimizerValue O>
 void set_learning_rate(O& o, float lr) {
-  if constexpr (std::is_same_v<O, Optimizer>) std::visit([&](auto& x) { x.lr = lr; }, o);
-  else o.lr = lr;
+  if constexpr (std::is_same_v<O, Optimizer>)
+    std::visit([&](auto& x) { x.lr = lr; }, o);
+  else
+    o.lr = lr;
 }
 
 /// One step over the model's parameter arena; on a device backend the update runs there, without copies.
 template <class M, OptimizerValue O>
 void optimizer_step(M& model, O& o) {
-  if constexpr (std::is_same_v<O, Optimizer>) std::visit([&](auto& x) { optimizer_step(model, x); }, o);
-  else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, O>) model.context().update(o);
-  else o.step(model.parameters(), model.gradients());
+  if constexpr (std::is_same_v<O, Optimizer>)
+    std::visit([&](auto& x) { optimizer_step(model, x); }, o);
+  else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, O>)
+    model.context().update(o);
+  else
+    o.step(model.parameters(), model.gradients());
 }
 
 /// Brings the optimizer state (and the parameters) back from a device backend: before a checkpoint is written.
 template <class M, OptimizerValue O>
 void pull_optimizer(M& model, O& o) {
-  if constexpr (std::is_same_v<O, Optimizer>) std::visit([&](auto& x) { pull_optimizer(model, x); }, o);
-  else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, O>) model.context().pull(o);
+  if constexpr (std::is_same_v<O, Optimizer>)
+    std::visit([&](auto& x) { pull_optimizer(model, x); }, o);
+  else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, O>)
+    model.context().pull(o);
 }
 
 /// Hands a loaded optimizer state (and parameters) to a device backend: after a checkpoint is loaded.
 template <class M, OptimizerValue O>
 void push_optimizer(M& model, O& o) {
-  if constexpr (std::is_same_v<O, Optimizer>) std::visit([&](auto& x) { push_optimizer(model, x); }, o);
-  else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, O>) model.context().push(o);
+  if constexpr (std::is_same_v<O, Optimizer>)
+    std::visit([&](auto& x) { push_optimizer(model, x); }, o);
+  else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, O>)
+    model.context().push(o);
 }
 
 }  // namespace ctnn::train

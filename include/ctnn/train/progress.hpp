@@ -2,18 +2,19 @@
 // The progress line that train::Progress (callbacks.hpp) draws while a run goes: one live line
 // (epoch, batch, loss, images/s, ETA) redrawn in place when stdout is a terminal; nothing per
 // batch otherwise (logs get one line per epoch).
+#include <fmt/core.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include <unistd.h>
-
-#include <fmt/core.h>
 
 namespace ctnn::train {
 
 inline std::string format_duration(double seconds) {
   const long s = long(seconds + 0.5);
-  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+                   : fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
 class ProgressLine {

@@ -1,14 +1,14 @@
 #pragma once
 // End-of-training report: per-class accuracy, the confusion matrix, and curves.png drawn by
 // gnuplot (Debian gnuplot-nox) from metrics.csv — skipped with a warning when gnuplot is absent.
+#include <fmt/core.h>
+
 #include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <fmt/core.h>
 
 namespace ctnn::train {
 
@@ -40,17 +40,22 @@ inline bool render_curves(const std::filesystem::path& dir) {
     return false;
   }
   const auto script = dir / "curves.gp";
-  std::ofstream(script) << "set datafile separator ','\n"
-                           "set terminal pngcairo size 1200,450 noenhanced\n"
-                           "set output '" << (dir / "curves.png").string() << "'\n"
-                           "set multiplot layout 1,2\n"
-                           "set key autotitle columnhead\nset xlabel 'epoch'\nset grid\n"
-                           "set title 'loss'\n"
-                           "plot '" << (dir / "metrics.csv").string() << "' using 1:5 with linespoints title 'train loss', "
-                           "'' using 1:7 with linespoints title 'test loss'\n"
-                           "set title 'accuracy (%)'\n"
-                           "plot '' using 1:6 with linespoints title 'train acc', '' using 1:8 with linespoints title 'test acc'\n"
-                           "unset multiplot\n";
+  std::ofstream(script)
+      << "set datafile separator ','\n"
+         "set terminal pngcairo size 1200,450 noenhanced\n"
+         "set output '"
+      << (dir / "curves.png").string()
+      << "'\n"
+         "set multiplot layout 1,2\n"
+         "set key autotitle columnhead\nset xlabel 'epoch'\nset grid\n"
+         "set title 'loss'\n"
+         "plot '"
+      << (dir / "metrics.csv").string()
+      << "' using 1:5 with linespoints title 'train loss', "
+         "'' using 1:7 with linespoints title 'test loss'\n"
+         "set title 'accuracy (%)'\n"
+         "plot '' using 1:6 with linespoints title 'train acc', '' using 1:8 with linespoints title 'test acc'\n"
+         "unset multiplot\n";
   if (std::system(("gnuplot '" + script.string() + "' 2>/dev/null").c_str()) != 0) {
     fmt::print(stderr, "warning: gnuplot failed: curves.png not drawn\n");
     return false;

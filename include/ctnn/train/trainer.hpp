@@ -58,16 +58,16 @@ struct Stages {
 
 struct TrainerOptions {
   std::vector<Stage> stages;
-  bool adam = false;            ///< Adam instead of SGD
-  float momentum = 0.9f;        ///< SGD momentum
+  bool adam = false;      ///< Adam instead of SGD
+  float momentum = 0.9f;  ///< SGD momentum
   float weight_decay = 0.f;
   std::uint64_t seed = 0;
   data::Augment augment{};
-  int eval_batch_size = 0;      ///< 0: the current stage's batch size (reuses its workspace: no extra memory)
+  int eval_batch_size = 0;  ///< 0: the current stage's batch size (reuses its workspace: no extra memory)
   std::filesystem::path out = "runs/latest";
   bool resume = false;
-  bool quiet = false;           ///< no per-epoch lines (tests)
-  std::map<std::string, std::string> metadata;  ///< stored in checkpoints (preset, ...)
+  bool quiet = false;                                                    ///< no per-epoch lines (tests)
+  std::map<std::string, std::string> metadata;                           ///< stored in checkpoints (preset, ...)
   std::string divergence_advice = "lower the learning rate and resume";  ///< ends the NaN guard's message
 };
 
@@ -85,7 +85,8 @@ class Trainer {
       : model_(model), data_(data), opt_(std::move(opt)), norm_(data::Normalize::from(data.train)) {
     if (opt_.stages.empty()) throw Error("Trainer: no stages");
     for (const auto& s : opt_.stages)
-      if (s.epochs < 1 || s.batch_size < 1 || !(s.lr > 0)) throw Error("Trainer: a stage needs epochs >= 1, batch_size >= 1, lr > 0");
+      if (s.epochs < 1 || s.batch_size < 1 || !(s.lr > 0))
+        throw Error("Trainer: a stage needs epochs >= 1, batch_size >= 1, lr > 0");
   }
 
   /// Called after every epoch (e.g. by tests); the row is already in metrics.csv.
@@ -102,13 +103,14 @@ class Trainer {
     Stages stages{opt_.stages};
     Evaluate eval(test_loader, opt_.eval_batch_size);
     Checkpoint checkpoint{opt_.out / "checkpoint.safetensors", opt_.resume, opt_.metadata,
-                          data::normalize_metadata(norm_), opt_.seed, opt_.quiet};
+                          data::normalize_metadata(norm_),     opt_.seed,   opt_.quiet};
     EpochResult last = fit(model_, train_loader, CrossEntropyLoss{}, optim, {stages.total_epochs(), first.batch_size},
                            stages, eval, CsvLog{opt_.out / "metrics.csv"}, checkpoint, Progress{opt_.quiet},
                            NanGuard{checkpoint.path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
     last_eval_ = eval.last;
     if (last_eval_.confusion.empty()) {  // resumed with nothing left: still report the model
-      last_eval_ = evaluate(model_, test_loader, opt_.eval_batch_size ? opt_.eval_batch_size : opt_.stages.back().batch_size);
+      last_eval_ =
+          evaluate(model_, test_loader, opt_.eval_batch_size ? opt_.eval_batch_size : opt_.stages.back().batch_size);
       last.test_loss = last_eval_.loss, last.test_acc = last_eval_.accuracy;
     }
     return last;

@@ -20,10 +20,10 @@
 
 namespace ctnn::data {
 
-inline constexpr int kCifarChannels = 3, kCifarHeight = 32, kCifarWidth = 32,
-                     kCifarPixels = 3072, kCifarRecord = 3073, kCifarClasses = 10;
-inline const std::array<const char*, 10> kCifar10Classes{
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+inline constexpr int kCifarChannels = 3, kCifarHeight = 32, kCifarWidth = 32, kCifarPixels = 3072, kCifarRecord = 3073,
+                     kCifarClasses = 10;
+inline const std::array<const char*, 10> kCifar10Classes{"airplane", "automobile", "bird",  "cat",  "deer",
+                                                         "dog",      "frog",       "horse", "ship", "truck"};
 
 /// A set of images with labels, kept as raw bytes (3 KiB/image instead of 12 KiB as float).
 struct Cifar10Split {
@@ -56,8 +56,8 @@ inline void check_size(const std::string& name, std::uintmax_t bytes, const char
 
 inline void check_split(const Cifar10Split& s, const char* who) {
   if (s.images.size() != s.labels.size() * kCifarPixels)
-    throw Error(std::string(who) + ": split has " + std::to_string(s.labels.size()) +
-                " labels but " + std::to_string(s.images.size()) + " image bytes, expected " +
+    throw Error(std::string(who) + ": split has " + std::to_string(s.labels.size()) + " labels but " +
+                std::to_string(s.images.size()) + " image bytes, expected " +
                 std::to_string(s.labels.size() * kCifarPixels));
 }
 }  // namespace detail
@@ -90,7 +90,10 @@ inline Cifar10Split read_cifar10_file(const std::filesystem::path& path, std::si
     while (got < buf.size()) {
       const int n = gzread(gz.get(), buf.data() + got, static_cast<unsigned>(buf.size() - got));
       if (n < 0) detail::throw_gz(name, gz.get());
-      if (n == 0) { eof = true; break; }
+      if (n == 0) {
+        eof = true;
+        break;
+      }
       got += static_cast<std::size_t>(n);
     }
     // A gzip file cut short reads as a clean EOF from gzread; zlib flags it only in gzerror.
@@ -102,8 +105,8 @@ inline Cifar10Split read_cifar10_file(const std::filesystem::path& path, std::si
     for (std::size_t r = 0; r < got / kCifarRecord; ++r) {
       const unsigned char* rec = buf.data() + r * kCifarRecord;
       if (rec[0] >= kCifarClasses)
-        throw Error("cifar10: " + name + ": record " + std::to_string(out.size()) +
-                    ": label byte " + std::to_string(rec[0]) + ", expected 0..9");
+        throw Error("cifar10: " + name + ": record " + std::to_string(out.size()) + ": label byte " +
+                    std::to_string(rec[0]) + ", expected 0..9");
       out.labels.push_back(rec[0]);
       out.images.insert(out.images.end(), rec + 1, rec + kCifarRecord);
     }
@@ -120,14 +123,14 @@ inline void write_cifar10_file(const std::filesystem::path& path, const Cifar10S
   std::vector<unsigned char> buf(split.size() * kCifarRecord);
   for (std::size_t i = 0; i < split.size(); ++i) {
     buf[i * kCifarRecord] = split.labels[i];
-    std::copy_n(split.images.begin() + static_cast<std::ptrdiff_t>(i * kCifarPixels),
-                kCifarPixels, buf.begin() + static_cast<std::ptrdiff_t>(i * kCifarRecord + 1));
+    std::copy_n(split.images.begin() + static_cast<std::ptrdiff_t>(i * kCifarPixels), kCifarPixels,
+                buf.begin() + static_cast<std::ptrdiff_t>(i * kCifarRecord + 1));
   }
   if (path.extension() == ".gz") {
     gzFile gz = gzopen(name.c_str(), "wb");
     if (!gz) throw Error("cifar10: " + name + ": cannot open for writing: " + std::strerror(errno));
-    const bool ok = buf.empty() || gzwrite(gz, buf.data(), static_cast<unsigned>(buf.size())) ==
-                                       static_cast<int>(buf.size());
+    const bool ok =
+        buf.empty() || gzwrite(gz, buf.data(), static_cast<unsigned>(buf.size())) == static_cast<int>(buf.size());
     if (gzclose(gz) != Z_OK || !ok) throw Error("cifar10: " + name + ": gzip write failed");
     return;
   }
@@ -147,8 +150,7 @@ struct Cifar10 {
   /// (0 = all) and only the files needed for them are read; all six must still exist.
   /// Throws ctnn::Error: folder missing or holding none of the files (says how to get them), one
   /// file missing (names it), or any read_cifar10_file error.
-  static Cifar10 load(const std::filesystem::path& dir, std::size_t limit_train = 0,
-                      std::size_t limit_test = 0) {
+  static Cifar10 load(const std::filesystem::path& dir, std::size_t limit_train = 0, std::size_t limit_test = 0) {
     namespace fs = std::filesystem;
     const char* names[6] = {"data_batch_1", "data_batch_2", "data_batch_3",
                             "data_batch_4", "data_batch_5", "test_batch"};
@@ -172,8 +174,8 @@ struct Cifar10 {
                   "with --data DIR");
     for (int i = 0; i < 6; ++i)
       if (files[i].empty())
-        throw Error("cifar10: missing " + std::string(names[i]) + ".bin (or " + names[i] +
-                    ".bin.gz) in folder '" + dir.string() +
+        throw Error("cifar10: missing " + std::string(names[i]) + ".bin (or " + names[i] + ".bin.gz) in folder '" +
+                    dir.string() +
                     "'; some CIFAR-10 batches are there but not this one, so the download or extraction "
                     "is incomplete");
     // Appends the first `limit` (0 = all) records of `paths` to `dst`, reading no further file.

@@ -45,8 +45,7 @@ class BatchLoader {
   using sample_shape = Shape<kCifarChannels, kCifarHeight, kCifarWidth>;  ///< what data::Loader asks for
 
   /// Throws ctnn::Error if the split is inconsistent, a std is not > 0, or crop_padding < 0.
-  BatchLoader(const Cifar10Split& split, Normalize norm, Augment aug, bool shuffle,
-              std::uint64_t seed)
+  BatchLoader(const Cifar10Split& split, Normalize norm, Augment aug, bool shuffle, std::uint64_t seed)
       : split_(split), norm_(norm), aug_(aug), shuffle_(shuffle), seed_(seed) {
     detail::check_split(split, "BatchLoader");
     for (float s : norm.std)
@@ -63,8 +62,8 @@ class BatchLoader {
   /// on bad arguments.
   void start_epoch(int epoch, int batch_size) {
     if (epoch < 0 || batch_size <= 0)
-      throw Error("BatchLoader::start_epoch: need epoch >= 0 and batch_size > 0, got " +
-                  std::to_string(epoch) + ", " + std::to_string(batch_size));
+      throw Error("BatchLoader::start_epoch: need epoch >= 0 and batch_size > 0, got " + std::to_string(epoch) + ", " +
+                  std::to_string(batch_size));
     join();
     epoch_ = epoch;
     batch_size_ = batch_size;
@@ -83,9 +82,7 @@ class BatchLoader {
   std::size_t size() const { return split_.size(); }
 
   /// Number of batches in the current epoch: ceil(split.size() / batch_size); 0 before start_epoch.
-  std::size_t batches_per_epoch() const {
-    return batch_size_ ? (split_.size() + batch_size_ - 1) / batch_size_ : 0;
-  }
+  std::size_t batches_per_epoch() const { return batch_size_ ? (split_.size() + batch_size_ - 1) / batch_size_ : 0; }
 
   /// Sets `out` to the next batch and returns true, or sets it to nullptr and returns false at
   /// the end of the epoch. `*out` stays valid until the next call of next/start_epoch or the

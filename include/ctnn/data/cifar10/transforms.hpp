@@ -51,8 +51,8 @@ struct Augment {
 /// the 32x32 window at (dy, dx), each in [0, 2*pad], of the image zero-padded by `pad` (raw
 /// pixel 0, normalised afterwards, as torchvision); then `flip` mirrors the width.
 /// pad = dy = dx = 0, flip = false is the plain image.
-inline void render_image(const std::uint8_t* chw, const Normalize& norm, bool flip, int pad,
-                         int dy, int dx, float* out) {
+inline void render_image(const std::uint8_t* chw, const Normalize& norm, bool flip, int pad, int dy, int dx,
+                         float* out) {
   for (int c = 0; c < 3; ++c) {
     const float scale = 1.f / (255.f * norm.std[c]), bias = -norm.mean[c] / norm.std[c];
     const std::uint8_t* src = chw + c * 1024;
