@@ -7,3 +7,4 @@
 #include "backends/onednn/flatten.hpp"
 #include "backends/onednn/linear.hpp"
 #include "backends/onednn/maxpool2d.hpp"
+#include "backends/onednn/pooling.hpp"

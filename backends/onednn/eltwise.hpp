@@ -1,14 +1,22 @@
 #pragma once
-// oneDNN ReLU and Sigmoid: eltwise primitives on the layout that arrives. A ReLU that follows a
-// BatchNorm was fused into it (Links::fused_into_prev) and passes data and gradients through.
+// oneDNN ReLU, Sigmoid, LeakyReLU (eltwise_relu with alpha = slope), Tanh, GELU (eltwise_gelu_erf)
+// and Scale (eltwise_linear, alpha = factor): eltwise primitives on the layout that arrives. A ReLU
+// that follows a BatchNorm was fused into it (Links::fused_into_prev) and passes data and
+// gradients through.
 #include "backends/onednn/context.hpp"
 #include "ctnn/layers/activation.hpp"
+#include "ctnn/layers/gelu.hpp"
+#include "ctnn/layers/leaky_relu.hpp"
+#include "ctnn/layers/scale.hpp"
+#include "ctnn/layers/tanh.hpp"
 
 namespace ctnn::onednn {
 
-/// Forward/backward eltwise pair. UseDst: the backward reads y (logistic) instead of x (ReLU).
-template <dnnl::algorithm Fwd, dnnl::algorithm Bwd, bool UseDst>
+/// Forward/backward eltwise pair. UseDst: the backward reads y (logistic, tanh) instead of x
+/// (ReLU, GELU). Alpha, Beta: the algorithm's parameters (ReLU's negative slope, linear's scale).
+template <dnnl::algorithm Fwd, dnnl::algorithm Bwd, bool UseDst, Ratio Alpha = Ratio{0}, Ratio Beta = Ratio{0}>
 struct Eltwise {
+  static constexpr float alpha = Alpha, beta = Beta;
   using memory = dnnl::memory;
   dnnl::eltwise_forward fwd;
   dnnl::eltwise_backward bwd;
@@ -24,9 +32,9 @@ struct Eltwise {
       return;
     }
     md = x.get_desc();
-    dnnl::eltwise_forward::primitive_desc fpd({dnnl::prop_kind::forward_training, Fwd, md, 0.f, 0.f}, ctx.engine);
+    dnnl::eltwise_forward::primitive_desc fpd({dnnl::prop_kind::forward_training, Fwd, md, alpha, beta}, ctx.engine);
     fwd = dnnl::eltwise_forward(fpd);
-    bwd = dnnl::eltwise_backward(dnnl::eltwise_backward::primitive_desc({Bwd, md, md, 0.f, 0.f}, ctx.engine, fpd));
+    bwd = dnnl::eltwise_backward(dnnl::eltwise_backward::primitive_desc({Bwd, md, md, alpha, beta}, ctx.engine, fpd));
     y = memory(md, ctx.engine), dx = ctx.gradient(md);
   }
   const memory& output() const { return y; }
@@ -54,5 +62,21 @@ struct Impl<ReLU, In, cpu> : onednn::Eltwise<dnnl::algorithm::eltwise_relu, dnnl
 template <class In>
 struct Impl<Sigmoid, In, cpu> : onednn::Eltwise<dnnl::algorithm::eltwise_logistic_use_dst_for_bwd,
                                                 dnnl::algorithm::eltwise_logistic_use_dst_for_bwd, true> {};
+
+template <Ratio Slope, class In>
+struct Impl<LeakyReLU<Slope>, In, cpu>
+    : onednn::Eltwise<dnnl::algorithm::eltwise_relu, dnnl::algorithm::eltwise_relu, false, Slope> {};
+
+template <class In>
+struct Impl<Tanh, In, cpu> : onednn::Eltwise<dnnl::algorithm::eltwise_tanh_use_dst_for_bwd,
+                                             dnnl::algorithm::eltwise_tanh_use_dst_for_bwd, true> {};
+
+template <class In>
+struct Impl<GELU, In, cpu>
+    : onednn::Eltwise<dnnl::algorithm::eltwise_gelu_erf, dnnl::algorithm::eltwise_gelu_erf, false> {};
+
+template <Ratio F, class In>
+struct Impl<Scale<F>, In, cpu>
+    : onednn::Eltwise<dnnl::algorithm::eltwise_linear, dnnl::algorithm::eltwise_linear, false, F> {};
 
 }  // namespace ctnn

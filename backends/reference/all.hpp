@@ -5,3 +5,4 @@
 #include "backends/reference/elementwise.hpp"
 #include "backends/reference/linear.hpp"
 #include "backends/reference/maxpool2d.hpp"
+#include "backends/reference/pooling.hpp"

@@ -1,12 +1,17 @@
 #pragma once
-// Reference ReLU, Sigmoid, Dropout and Flatten (contracts in ctnn/layers/activation.hpp,
-// dropout.hpp, flatten.hpp).
+// Reference ReLU, Sigmoid, LeakyReLU, Tanh, GELU, Scale, Dropout and Flatten (contracts in
+// ctnn/layers/activation.hpp, leaky_relu.hpp, tanh.hpp, gelu.hpp, scale.hpp, dropout.hpp, flatten.hpp).
 #include <cmath>
+#include <numbers>
 
 #include "backends/reference/context.hpp"
 #include "ctnn/layers/activation.hpp"
 #include "ctnn/layers/dropout.hpp"
 #include "ctnn/layers/flatten.hpp"
+#include "ctnn/layers/gelu.hpp"
+#include "ctnn/layers/leaky_relu.hpp"
+#include "ctnn/layers/scale.hpp"
+#include "ctnn/layers/tanh.hpp"
 
 namespace ctnn {
 
@@ -45,6 +50,37 @@ template <class In>
 struct Impl<Sigmoid, In, reference> : ElementwiseRef<Impl<Sigmoid, In, reference>, In> {
   float fwd(float x, std::size_t) const { return 1.f / (1.f + std::exp(-x)); }
   float bwd(float, float y, float dy, std::size_t) const { return dy * y * (1.f - y); }
+};
+
+template <Ratio Slope, class In>
+struct Impl<LeakyReLU<Slope>, In, reference> : ElementwiseRef<Impl<LeakyReLU<Slope>, In, reference>, In> {
+  static constexpr float a = Slope;
+  float fwd(float x, std::size_t) const { return x > 0 ? x : x * a; }
+  float bwd(float x, float, float dy, std::size_t) const { return x > 0 ? dy : dy * a; }
+};
+
+template <class In>
+struct Impl<Tanh, In, reference> : ElementwiseRef<Impl<Tanh, In, reference>, In> {
+  float fwd(float x, std::size_t) const { return float(std::tanh(double(x))); }
+  float bwd(float, float y, float dy, std::size_t) const { return float(dy * (1.0 - double(y) * y)); }
+};
+
+// GELU in double, rounded once: the exact erf form (ctnn/layers/gelu.hpp).
+template <class In>
+struct Impl<GELU, In, reference> : ElementwiseRef<Impl<GELU, In, reference>, In> {
+  static double cdf(double x) { return 0.5 * (1.0 + std::erf(x / std::numbers::sqrt2)); }
+  float fwd(float x, std::size_t) const { return float(x * cdf(x)); }
+  float bwd(float x, float, float dy, std::size_t) const {
+    const double pdf = std::exp(-0.5 * double(x) * x) / std::sqrt(2 * std::numbers::pi);
+    return float(dy * (cdf(x) + x * pdf));
+  }
+};
+
+template <Ratio F, class In>
+struct Impl<Scale<F>, In, reference> : ElementwiseRef<Impl<Scale<F>, In, reference>, In> {
+  static constexpr float f = F;
+  float fwd(float x, std::size_t) const { return x * f; }
+  float bwd(float, float, float dy, std::size_t) const { return dy * f; }
 };
 
 template <class In>

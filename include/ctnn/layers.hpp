@@ -1,9 +1,15 @@
 #pragma once
 // Every layer description.
 #include "ctnn/layers/activation.hpp"
+#include "ctnn/layers/adaptive_pool2d.hpp"
+#include "ctnn/layers/avgpool2d.hpp"
 #include "ctnn/layers/batchnorm.hpp"
 #include "ctnn/layers/conv2d.hpp"
 #include "ctnn/layers/dropout.hpp"
 #include "ctnn/layers/flatten.hpp"
+#include "ctnn/layers/gelu.hpp"
+#include "ctnn/layers/leaky_relu.hpp"
 #include "ctnn/layers/linear.hpp"
 #include "ctnn/layers/maxpool2d.hpp"
+#include "ctnn/layers/scale.hpp"
+#include "ctnn/layers/tanh.hpp"

@@ -186,6 +186,45 @@ def make_activations():
     write("activations.safetensors", T)
 
 
+def make_layers2():
+    """The layers added after the seed net (issue 13): activations, pools, Scale.
+    Seeded on its own, so the files above are unchanged by it."""
+    torch.manual_seed(4321)
+    T, M = {}, {}
+
+    def case(key, mod, x, config=None):
+        y, dy, dx = fwd_bwd(mod, x)
+        T.update({f"{key}.x": x, f"{key}.y": y, f"{key}.dy": dy, f"{key}.dx": dx})
+        if config is not None:
+            M[f"{key}.config"] = config
+
+    def off_zero(x):  # no (near) zeros: the kink of (leaky) ReLU
+        return torch.where(x.abs() < 1e-2, torch.full_like(x, 0.5), x)
+
+    def distinct(shape):  # all-distinct values exact in float32: unique arg-max per window
+        n = math.prod(shape)
+        x = ((torch.randperm(n).float() - n / 2) / 8).reshape(shape)
+        assert x.flatten().unique().numel() == n
+        return x
+
+    case("leaky_relu", nn.LeakyReLU(), off_zero(torch.randn(3, 7)), "0.01")
+    case("leaky_relu_02", nn.LeakyReLU(0.2), off_zero(torch.randn(2, 3, 2, 2)), "0.2")
+    case("tanh", nn.Tanh(), torch.randn(3, 7) * 2)
+    # GELU over a wide range, tails included (x down to -8: y tiny and negative)
+    x = torch.cat([torch.randn(30) * 2, torch.linspace(-8, 8, 33)]).reshape(3, 21)
+    case("gelu", nn.GELU(), x, "none")
+    for k, (ks, s, p, shape) in {"a": (2, 2, 0, (2, 3, 6, 6)), "b": (3, 2, 1, (2, 3, 7, 7)),
+                                 "c": (3, 1, 1, (1, 2, 5, 6))}.items():
+        pool = nn.AvgPool2d(ks, s, p)
+        assert pool.count_include_pad and not pool.ceil_mode  # PyTorch's defaults
+        case(f"avgpool_{k}", pool, torch.randn(shape), f"{ks},{s},{p}")
+    case("adaptive_avg", nn.AdaptiveAvgPool2d(1), torch.randn(2, 3, 5, 4), "1")
+    case("adaptive_max", nn.AdaptiveMaxPool2d(1), distinct((2, 3, 5, 4)), "1")
+    case("scale_0125", lambda t: t * 0.125, torch.randn(3, 7), "0.125")
+    case("scale_m03", lambda t: t * -0.3, torch.randn(2, 2, 3, 3), "-0.3")
+    write("layers2.safetensors", T, M)
+
+
 def make_cross_entropy():
     logits = torch.randn(6, 10) * 3
     logits[2] = torch.tensor([50., -50., 3., 49., -20., 0.5, 50., -49., 10., 1.])  # large row
@@ -479,6 +518,7 @@ if __name__ == "__main__":
     make_activations()
     make_cross_entropy()
     make_alexnet()
+    make_layers2()
     total = sum(os.path.getsize(os.path.join(OUT_DIR, f))
                 for f in os.listdir(OUT_DIR) if f.endswith(".safetensors"))
     print(f"total {total} bytes")
