@@ -7,7 +7,7 @@
 // rounding to float) and the tolerance is 1e-2: float32 noise and O(ε²) truncation give ≤ 2e-5
 // for single layers and ≤ 1e-3 for the chain (measured), while a wrong formula (a missing term,
 // a wrong scale such as m vs m−1, a transposed index) gives ≳ 5e-2.
-// Inputs of ReLU and MaxPool2d are kept ≥ 5ε away from kinks and ties.
+// Inputs of ReLU, LeakyReLU, MaxPool2d and AdaptiveMaxPool2d are kept ≥ 5ε away from kinks and ties.
 // Also: the errors Model and CrossEntropyLoss must raise.
 #include <cmath>
 #include <string>
@@ -134,6 +134,38 @@ TEST_CASE("finite differences: ReLU") {
 
 TEST_CASE("finite differences: Sigmoid") {
   check_net<Sequential<Sigmoid>, Shape<9>>("sigmoid", 2, uniform(2 * 9, 11, -3.f, 3.f));
+}
+
+TEST_CASE("finite differences: LeakyReLU (slope 0.01 and 0.2)") {
+  // distinct() values are at least 0.05 = 5ε away from the kink at 0.
+  check_net<Sequential<LeakyReLU<>>, Shape<3, 2, 2>>("leaky_relu", 2, distinct(2 * 12, 15));
+  check_net<Sequential<LeakyReLU<0.2_r>>, Shape<7>>("leaky_relu 0.2", 2, distinct(2 * 7, 16));
+}
+
+TEST_CASE("finite differences: Tanh and GELU") {
+  check_net<Sequential<Tanh>, Shape<9>>("tanh", 2, uniform(2 * 9, 17, -3.f, 3.f));
+  check_net<Sequential<GELU>, Shape<2, 3, 3>>("gelu", 2, uniform(2 * 18, 18, -4.f, 4.f));
+}
+
+TEST_CASE("finite differences: AvgPool2d with padding and overlapping windows") {
+  check_net<Sequential<AvgPool2d<3, 2, 1>>, Shape<2, 7, 6>>("avgpool2d k3 s2 p1", 2, uniform(2 * 2 * 7 * 6, 19));
+  check_net<Sequential<AvgPool2d<2>>, Shape<1, 5, 4>>("avgpool2d k2", 3, uniform(3 * 5 * 4, 20));
+}
+
+TEST_CASE("finite differences: AdaptiveAvgPool2d<1> and AdaptiveMaxPool2d<1>") {
+  check_net<Sequential<AdaptiveAvgPool2d<1>>, Shape<3, 4, 5>>("adaptive avg", 2, uniform(2 * 3 * 4 * 5, 21));
+  // Values spaced 0.1 apart: no plane's arg-max changes under the perturbation.
+  check_net<Sequential<AdaptiveMaxPool2d<1>>, Shape<3, 4, 5>>("adaptive max", 2, distinct(2 * 3 * 4 * 5, 22));
+}
+
+TEST_CASE("finite differences: Scale") {
+  check_net<Sequential<Scale<Ratio{-3, 10}>>, Shape<5>>("scale -0.3", 2, uniform(2 * 5, 23));
+}
+
+TEST_CASE("finite differences: a chain of the new layers (Conv2d, GELU, AvgPool2d, Tanh, AdaptiveAvgPool2d, Linear)") {
+  using Net = Sequential<Conv2d<2, 3, 3, 1, 1, false>, GELU, AvgPool2d<3, 2, 1>, Tanh, AdaptiveAvgPool2d<1>, Flatten,
+                         Linear<3, 2>, Scale<0.125_r>>;
+  check_net<Net, Shape<2, 5, 5>>("chain2", 2, uniform(2 * 2 * 5 * 5, 24));
 }
 
 TEST_CASE("finite differences: Flatten -> Linear") {
