@@ -3,8 +3,8 @@
 # a compute-sanitizer pass, train-step timings, then the results-table presets at full length in
 # priority order until the time budget is spent.
 #
-#   benchmarks/gpu_check.sh DATA_DIR OUT_DIR [STEP...]   STEP: build test memcheck bench train
-#                                                        (default: all five)
+#   benchmarks/gpu_check.sh DATA_DIR OUT_DIR [STEP...]   STEP: build test memcheck bench train torch
+#                                                        (default: the first five)
 # OUT_DIR receives summary.txt (one line per step: name, seconds, status), gpu.txt, build.log,
 # tests.log, memcheck.log, gpu_step.txt and one folder per preset (train.log, metrics.csv,
 # checkpoint.safetensors, curves.png if gnuplot or matplotlib is there).
@@ -16,6 +16,8 @@
 #                a margin and is stopped cleanly (its metrics.csv keeps the finished epochs)
 #   PRESETS      order of the training runs (default: best pure bn dropout augment multibatch)
 #   EPOCHS_SCALE (default 1: full length), LIMIT_TRAIN (default 0: all), EXTRA_TRAIN_ARGS
+#   TORCH_RUNS   step torch: "preset:bn_momentum ..." runs of the lab's PyTorch net on the same data
+#                (gpu/torch_lab.py; default "best:0.9 best:0.1"), into OUT_DIR/torch-<preset>-<m>
 set -uo pipefail
 if [[ $# -lt 2 ]]; then
   sed -n '2,19p' "$0" >&2
@@ -25,7 +27,7 @@ start=$SECONDS
 data=$(realpath "$1")
 out=$(mkdir -p "$2" && realpath "$2")
 shift 2
-steps=${*:-build test memcheck bench train}
+steps=${*:-build test memcheck bench train}  # torch only when asked
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build-gpu}
 budget=${BUDGET_S:-540}
@@ -81,6 +83,15 @@ do_memcheck() {  # out-of-bounds accesses and uninitialised reads in every layer
     "$cs" --tool initcheck --error-exitcode 3 "$(bin test_cuda_nvcc)"
 }
 do_bench() { "$(bin gpu_step)" 32 128 256 && "$(bin gpu_step)" --tf32 0 256; }
+do_torch() {  # do_torch PRESET MOMENTUM: the lab's PyTorch net, same data and schedule
+  local dir=$out/torch-$1-$2
+  mkdir -p "$dir"
+  python3 "$root/benchmarks/gpu/torch_lab.py" --data "$data" --out "$dir" --preset "$1" --bn-momentum "$2" \
+    --epochs-scale "${EPOCHS_SCALE:-1}" --limit-train "${LIMIT_TRAIN:-0}" >"$dir/train.log" 2>&1
+  local rc=$?
+  tail -1 "$dir/train.log"
+  return $rc
+}
 do_preset() {  # do_preset NAME: one full-length run into $out/NAME
   local dir=$out/$1
   mkdir -p "$dir"
@@ -92,7 +103,8 @@ do_preset() {  # do_preset NAME: one full-length run into $out/NAME
 }
 
 export data out build nvcc BIN_DIR
-export -f bin do_build do_test do_memcheck do_bench do_preset
+export root
+export -f bin do_build do_test do_memcheck do_bench do_preset do_torch
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
   "$nvcc" --version | tail -1
@@ -115,7 +127,17 @@ for step in $steps; do
         timed "train-$preset" "$limit" do_preset "$preset" || status=1
       done
       ;;
-    *) echo "unknown step '$step' (build, test, memcheck, bench, train)" >&2; exit 2 ;;
+    torch)
+      for run in ${TORCH_RUNS:-best:0.9 best:0.1}; do
+        limit=$(($(left) - 15))
+        if ((limit < 30)); then
+          echo "torch-$run 0 s not started: budget spent" | tee -a "$summary"
+          continue
+        fi
+        timed "torch-$run" "$limit" do_torch "${run%%:*}" "${run##*:}" || status=1
+      done
+      ;;
+    *) echo "unknown step '$step' (build, test, memcheck, bench, train, torch)" >&2; exit 2 ;;
   esac
 done
 cat "$summary"

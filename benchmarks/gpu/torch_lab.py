@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""The lab's PyTorch AlexNet trained with ctnn's presets on the same CIFAR-10 files: the peer run
+that tells whether a gap between ctnn and the lab's table comes from the data copy or from ctnn.
+
+    torch_lab.py --data DIR --out DIR [--preset best] [--bn-momentum 0.9] [--epochs-scale 1]
+                 [--limit-train N] [--limit-test N] [--seed 1] [--device cuda|cpu]
+
+Same net (tests/reference/make_reference.py's AlexNet), same schedule as examples/alexnet_cifar10
+(`best`: 20/20/10 epochs at batch 32/128/256, lr 0.05/0.005/0.0005; other presets: 50 epochs at
+batch 128, lr 0.001; SGD momentum 0.9, no weight decay), same input (per-channel mean/std of the
+training split, random horizontal flip from `augment` on), BatchNorm2d momentum as given (the
+lab's printout: 0.9). Writes OUT/metrics.csv with ctnn's columns and prints its last line as
+`final test_acc=... test_loss=... epochs=... seconds=...`.
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference"))
+from make_reference import AlexNet  # noqa: E402
+
+REC = 3073
+
+
+def load_split(data, names, limit):
+    parts = []
+    for n in names:
+        path = os.path.join(data, n + ".bin")
+        if os.path.getsize(path) == 0:
+            continue
+        parts.append(np.fromfile(path, np.uint8).reshape(-1, REC))
+    rec = np.concatenate(parts)[: limit or None]
+    return rec[:, 1:].reshape(-1, 3, 32, 32), rec[:, 0].astype(np.int64)
+
+
+def stages(preset, scale):
+    s = [(20, 32, 0.05), (20, 128, 0.005), (10, 256, 0.0005)] if preset == "best" else \
+        [(20, 32, 0.001), (20, 128, 0.001), (10, 256, 0.001)] if preset == "multibatch" else [(50, 128, 0.001)]
+    return [(max(1, round(e * scale)), b, lr) for e, b, lr in s]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--preset", default="best", choices=["pure", "bn", "dropout", "augment", "multibatch", "best"])
+    ap.add_argument("--bn-momentum", type=float, default=0.9)
+    ap.add_argument("--epochs-scale", type=float, default=1.0)
+    ap.add_argument("--limit-train", type=int, default=0)
+    ap.add_argument("--limit-test", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    a = ap.parse_args()
+    if a.preset not in ("best", "multibatch", "augment", "dropout"):
+        sys.exit("torch_lab.py: only the presets with the full seed net (dropout, augment, multibatch, best)")
+    torch.manual_seed(a.seed)
+    dev = torch.device(a.device)
+    xtr, ytr = load_split(a.data, [f"data_batch_{i}" for i in range(1, 6)], a.limit_train)
+    xte, yte = load_split(a.data, ["test_batch"], a.limit_test)
+    mean = xtr.reshape(len(xtr), 3, -1).mean(axis=(0, 2)) / 255.0
+    std = (xtr.reshape(len(xtr), 3, -1) / 255.0).std(axis=(0, 2))
+    norm = lambda x: ((torch.as_tensor(x, device=dev).float() / 255.0 - torch.as_tensor(mean, device=dev).float()
+                       .view(1, 3, 1, 1)) / torch.as_tensor(std, device=dev).float().view(1, 3, 1, 1))
+    xtr_d, ytr_d, xte_d, yte_d = norm(xtr), torch.as_tensor(ytr, device=dev), norm(xte), torch.as_tensor(yte, device=dev)
+
+    model = AlexNet().to(dev)
+    for m in model.features:
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = a.bn_momentum
+    flip = a.preset in ("augment", "multibatch", "best")
+    opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    os.makedirs(a.out, exist_ok=True)
+    csv = open(os.path.join(a.out, "metrics.csv"), "w")
+    csv.write("epoch,stage,batch_size,lr,train_loss,train_acc,test_loss,test_acc,seconds,images_per_s\n")
+    t_all, epoch = time.time(), 0
+    gen = torch.Generator(device="cpu").manual_seed(a.seed)
+    for si, (n_ep, bs, lr) in enumerate(stages(a.preset, a.epochs_scale)):
+        for g in opt.param_groups:
+            g["lr"] = lr
+        for _ in range(n_ep):
+            epoch += 1
+            t0 = time.time()
+            model.train()
+            perm = torch.randperm(len(xtr_d), generator=gen).to(dev)
+            tot, correct, seen = 0.0, 0, 0
+            for i in range(0, len(perm), bs):
+                idx = perm[i:i + bs]
+                if len(idx) < 2:
+                    continue  # BatchNorm1d needs more than one sample
+                x, y = xtr_d[idx], ytr_d[idx]
+                if flip:
+                    f = torch.rand(len(idx), device=dev) < 0.5
+                    x = torch.where(f.view(-1, 1, 1, 1), x.flip(3), x)
+                z = model(x)
+                loss = loss_fn(z, y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                tot += loss.item() * len(idx)
+                correct += (z.argmax(1) == y).sum().item()
+                seen += len(idx)
+            secs = time.time() - t0
+            model.eval()
+            with torch.no_grad():
+                tl, tc = 0.0, 0
+                for i in range(0, len(xte_d), 1000):
+                    z = model(xte_d[i:i + 1000])
+                    tl += loss_fn(z, yte_d[i:i + 1000]).item() * len(z)
+                    tc += (z.argmax(1) == yte_d[i:i + 1000]).sum().item()
+            row = (f"{epoch},{si + 1},{bs},{lr:g},{tot / seen:.6f},{100 * correct / seen:.4f},"
+                   f"{tl / len(xte_d):.6f},{100 * tc / len(xte_d):.4f},{secs:.2f},{seen / secs:.1f}")
+            csv.write(row + "\n")
+            csv.flush()
+            print(row, flush=True)
+    print(f"final test_acc={100 * tc / len(xte_d):.2f} test_loss={tl / len(xte_d):.4f} epochs={epoch} "
+          f"seconds={time.time() - t_all:.0f} (torch {torch.__version__}, {a.device}, bn momentum {a.bn_momentum})")
+
+
+if __name__ == "__main__":
+    main()
