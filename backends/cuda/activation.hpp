@@ -1,8 +1,13 @@
 #pragma once
-// ReLU and Sigmoid with the backend's own element-wise kernels (contracts in ctnn/layers/activation.hpp).
+// ReLU, Sigmoid, LeakyReLU, Tanh, GELU and Scale with the backend's own element-wise kernels
+// (contracts in ctnn/layers/activation.hpp, leaky_relu.hpp, tanh.hpp, gelu.hpp, scale.hpp).
 #include "backends/cuda/context.hpp"
 #include "backends/cuda/kernels.hpp"
 #include "ctnn/layers/activation.hpp"
+#include "ctnn/layers/gelu.hpp"
+#include "ctnn/layers/leaky_relu.hpp"
+#include "ctnn/layers/scale.hpp"
+#include "ctnn/layers/tanh.hpp"
 
 namespace ctnn {
 
@@ -43,6 +48,42 @@ struct Impl<Sigmoid, In, cuda> : gpu::Elementwise<Impl<Sigmoid, In, cuda>, In> {
   }
   static void bwd(const float*, const float* y, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
     gpu::kernels::sigmoid_backward(y, dy, dx, n, s);
+  }
+};
+
+template <Ratio Slope, class In>
+struct Impl<LeakyReLU<Slope>, In, cuda> : gpu::Elementwise<Impl<LeakyReLU<Slope>, In, cuda>, In> {
+  static constexpr float slope = Slope;
+  static void fwd(const float* x, float* y, std::size_t n, cudaStream_t s) {
+    gpu::kernels::leaky_relu_forward(x, y, n, slope, s);
+  }
+  static void bwd(const float* x, const float*, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
+    gpu::kernels::leaky_relu_backward(x, dy, dx, n, slope, s);
+  }
+};
+
+template <class In>
+struct Impl<Tanh, In, cuda> : gpu::Elementwise<Impl<Tanh, In, cuda>, In> {
+  static void fwd(const float* x, float* y, std::size_t n, cudaStream_t s) { gpu::kernels::tanh_forward(x, y, n, s); }
+  static void bwd(const float*, const float* y, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
+    gpu::kernels::tanh_backward(y, dy, dx, n, s);
+  }
+};
+
+template <class In>
+struct Impl<GELU, In, cuda> : gpu::Elementwise<Impl<GELU, In, cuda>, In> {
+  static void fwd(const float* x, float* y, std::size_t n, cudaStream_t s) { gpu::kernels::gelu_forward(x, y, n, s); }
+  static void bwd(const float* x, const float*, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
+    gpu::kernels::gelu_backward(x, dy, dx, n, s);
+  }
+};
+
+template <Ratio F, class In>
+struct Impl<Scale<F>, In, cuda> : gpu::Elementwise<Impl<Scale<F>, In, cuda>, In> {
+  static constexpr float factor = F;
+  static void fwd(const float* x, float* y, std::size_t n, cudaStream_t s) { gpu::kernels::scale(x, y, n, factor, s); }
+  static void bwd(const float*, const float*, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
+    gpu::kernels::scale(dy, dx, n, factor, s);
   }
 };
 

@@ -11,3 +11,4 @@
 #include "backends/cuda/linear.hpp"
 #include "backends/cuda/loss.hpp"
 #include "backends/cuda/maxpool2d.hpp"
+#include "backends/cuda/pooling.hpp"

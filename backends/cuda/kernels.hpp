@@ -18,6 +18,16 @@ void relu_forward(const float* x, float* y, std::size_t n, cudaStream_t s);
 void relu_backward(const float* x, const float* dy, float* dx, std::size_t n, cudaStream_t s);
 void sigmoid_forward(const float* x, float* y, std::size_t n, cudaStream_t s);
 void sigmoid_backward(const float* y, const float* dy, float* dx, std::size_t n, cudaStream_t s);
+/// LeakyReLU (y = x > 0 ? x : slope·x; backward from x), Tanh (backward from y: dy·(1 − y²)),
+/// GELU's exact erf form (backward from x: dy·(Φ(x) + x·φ(x))), and out = factor·in (Scale,
+/// forward and backward alike).
+void leaky_relu_forward(const float* x, float* y, std::size_t n, float slope, cudaStream_t s);
+void leaky_relu_backward(const float* x, const float* dy, float* dx, std::size_t n, float slope, cudaStream_t s);
+void tanh_forward(const float* x, float* y, std::size_t n, cudaStream_t s);
+void tanh_backward(const float* y, const float* dy, float* dx, std::size_t n, cudaStream_t s);
+void gelu_forward(const float* x, float* y, std::size_t n, cudaStream_t s);
+void gelu_backward(const float* x, const float* dy, float* dx, std::size_t n, cudaStream_t s);
+void scale(const float* in, float* out, std::size_t n, float factor, cudaStream_t s);
 
 /// out[i] = keep(i) ? in[i]·scale : 0 with the reference backend's counter-based mask
 /// (dropout_keep(key, i, p) in backends/reference/elementwise.hpp): forward and backward alike.
@@ -30,6 +40,21 @@ void maxpool_forward(const float* x, float* y, int* argmax, int planes, int h, i
                      cudaStream_t s);
 void maxpool_backward(const float* dy, const int* argmax, float* dx, int planes, int h, int w, int ho, int wo, int k,
                       int stride, cudaStream_t s);
+
+/// Average over K×K windows, stride S, zero padding p on every side, dividing by K² (PyTorch's
+/// count_include_pad=True). Backward gathers, for each input element, dy/K² of the windows that
+/// cover it: no atomics, deterministic.
+void avgpool_forward(const float* x, float* y, int planes, int h, int w, int ho, int wo, int k, int stride, int pad,
+                     cudaStream_t s);
+void avgpool_backward(const float* dy, float* dx, int planes, int h, int w, int ho, int wo, int k, int stride, int pad,
+                      cudaStream_t s);
+/// Global pooling of `planes` planes of hw values each to one value per plane: the mean (backward
+/// dx = dy/hw), or the maximum with the in-plane index of its first occurrence (backward routes dy
+/// there).
+void global_avgpool_forward(const float* x, float* y, int planes, int hw, cudaStream_t s);
+void global_avgpool_backward(const float* dy, float* dx, int planes, int hw, cudaStream_t s);
+void global_maxpool_forward(const float* x, float* y, int* argmax, int planes, int hw, cudaStream_t s);
+void global_maxpool_backward(const float* dy, const int* argmax, float* dx, int planes, int hw, cudaStream_t s);
 
 /// BatchNorm in evaluation mode: rstd[c] = 1/√(var[c] + eps) and dx = dy·weight[c]·rstd[c].
 void batchnorm_rstd(const float* var, float* rstd, int channels, float eps, cudaStream_t s);

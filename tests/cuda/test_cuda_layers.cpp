@@ -52,6 +52,22 @@ TEST_CASE("cuda ReLU and Sigmoid match the reference") {
   Pair<Sequential<Sigmoid>, Shape<7>>{}.run(4, true, 31, "sigmoid");
 }
 
+TEST_CASE("cuda LeakyReLU, Tanh, GELU and Scale match the reference") {
+  Pair<Sequential<LeakyReLU<>>, Shape<2, 3, 5>>{}.run(3, true, 32, "leaky relu 0.01");
+  Pair<Sequential<LeakyReLU<0.2_r>>, Shape<7>>{}.run(4, true, 33, "leaky relu 0.2");
+  Pair<Sequential<Tanh>, Shape<7>>{}.run(4, true, 34, "tanh");
+  Pair<Sequential<GELU>, Shape<3, 4, 5>>{}.run(2, true, 35, "gelu");
+  Pair<Sequential<Scale<Ratio{-3, 10}>>, Shape<9>>{}.run(3, true, 36, "scale -0.3");
+}
+
+TEST_CASE("cuda AvgPool2d and the global pools match the reference") {
+  Pair<Sequential<AvgPool2d<2>>, Shape<3, 6, 7>>{}.run(2, true, 43, "avgpool 2");
+  Pair<Sequential<AvgPool2d<3, 2, 1>>, Shape<2, 7, 8>>{}.run(2, true, 44, "avgpool 3/2/1");
+  Pair<Sequential<AvgPool2d<3, 1, 1>>, Shape<2, 5, 6>>{}.run(3, true, 45, "avgpool 3/1/1");
+  Pair<Sequential<AdaptiveAvgPool2d<1>>, Shape<3, 5, 4>>{}.run(2, true, 46, "adaptive avg");
+  Pair<Sequential<AdaptiveMaxPool2d<1>>, Shape<3, 5, 4>>{}.run(2, true, 47, "adaptive max");
+}
+
 TEST_CASE("cuda MaxPool2d matches the reference, overlapping windows included") {
   Pair<Sequential<MaxPool2d<2, 2>>, Shape<3, 6, 7>>{}.run(2, true, 40, "pool 2/2");
   Pair<Sequential<MaxPool2d<3, 2>>, Shape<2, 7, 8>>{}.run(2, true, 41, "pool 3/2");

@@ -1,4 +1,5 @@
-// Element-wise kernels: ReLU, Sigmoid, Dropout, BatchNorm's evaluation-mode helpers, horizontal flip.
+// Element-wise kernels: ReLU, Sigmoid, LeakyReLU, Tanh, GELU, Scale, Dropout, BatchNorm's evaluation-mode helpers,
+// horizontal flip.
 #include <cstdint>
 
 #include "backends/cuda/kernels/common.cuh"
@@ -21,6 +22,30 @@ __global__ void sigmoid_fwd(const float* x, float* y, std::size_t n) {
 }
 __global__ void sigmoid_bwd(const float* y, const float* dy, float* dx, std::size_t n) {
   CTNN_GRID_LOOP(i, n) dx[i] = dy[i] * y[i] * (1.f - y[i]);
+}
+__global__ void leaky_relu_fwd(const float* x, float* y, std::size_t n, float slope) {
+  CTNN_GRID_LOOP(i, n) y[i] = x[i] > 0.f ? x[i] : x[i] * slope;
+}
+__global__ void leaky_relu_bwd(const float* x, const float* dy, float* dx, std::size_t n, float slope) {
+  CTNN_GRID_LOOP(i, n) dx[i] = x[i] > 0.f ? dy[i] : dy[i] * slope;
+}
+__global__ void tanh_fwd(const float* x, float* y, std::size_t n) { CTNN_GRID_LOOP(i, n) y[i] = tanhf(x[i]); }
+__global__ void tanh_bwd(const float* y, const float* dy, float* dx, std::size_t n) {
+  CTNN_GRID_LOOP(i, n) dx[i] = dy[i] * (1.f - y[i] * y[i]);
+}
+// Φ(x) = ½(1 + erf(x/√2)), φ(x) = e^{−x²/2}/√(2π)
+__global__ void gelu_fwd(const float* x, float* y, std::size_t n) {
+  CTNN_GRID_LOOP(i, n) y[i] = x[i] * 0.5f * (1.f + erff(x[i] * 0.70710678118654752f));
+}
+__global__ void gelu_bwd(const float* x, const float* dy, float* dx, std::size_t n) {
+  CTNN_GRID_LOOP(i, n) {
+    const float v = x[i], cdf = 0.5f * (1.f + erff(v * 0.70710678118654752f)),
+                pdf = 0.39894228040143268f * expf(-0.5f * v * v);
+    dx[i] = dy[i] * (cdf + v * pdf);
+  }
+}
+__global__ void scale_k(const float* in, float* out, std::size_t n, float factor) {
+  CTNN_GRID_LOOP(i, n) out[i] = in[i] * factor;
 }
 __global__ void dropout_k(const float* in, float* out, std::size_t n, std::uint64_t key, float p, float scale) {
   CTNN_GRID_LOOP(i, n) out[i] = dropout_keep(key, i, p) ? in[i] * scale : 0.f;  // ctnn/core/random.hpp
@@ -69,6 +94,41 @@ void sigmoid_backward(const float* y, const float* dy, float* dx, std::size_t n,
   if (!n) return;
   sigmoid_bwd<<<blocks_for(n), kThreads, 0, s>>>(y, dy, dx, n);
   CTNN_KERNEL_CHECK("sigmoid_backward");
+}
+void leaky_relu_forward(const float* x, float* y, std::size_t n, float slope, cudaStream_t s) {
+  if (!n) return;
+  leaky_relu_fwd<<<blocks_for(n), kThreads, 0, s>>>(x, y, n, slope);
+  CTNN_KERNEL_CHECK("leaky_relu_forward");
+}
+void leaky_relu_backward(const float* x, const float* dy, float* dx, std::size_t n, float slope, cudaStream_t s) {
+  if (!n) return;
+  leaky_relu_bwd<<<blocks_for(n), kThreads, 0, s>>>(x, dy, dx, n, slope);
+  CTNN_KERNEL_CHECK("leaky_relu_backward");
+}
+void tanh_forward(const float* x, float* y, std::size_t n, cudaStream_t s) {
+  if (!n) return;
+  tanh_fwd<<<blocks_for(n), kThreads, 0, s>>>(x, y, n);
+  CTNN_KERNEL_CHECK("tanh_forward");
+}
+void tanh_backward(const float* y, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
+  if (!n) return;
+  tanh_bwd<<<blocks_for(n), kThreads, 0, s>>>(y, dy, dx, n);
+  CTNN_KERNEL_CHECK("tanh_backward");
+}
+void gelu_forward(const float* x, float* y, std::size_t n, cudaStream_t s) {
+  if (!n) return;
+  gelu_fwd<<<blocks_for(n), kThreads, 0, s>>>(x, y, n);
+  CTNN_KERNEL_CHECK("gelu_forward");
+}
+void gelu_backward(const float* x, const float* dy, float* dx, std::size_t n, cudaStream_t s) {
+  if (!n) return;
+  gelu_bwd<<<blocks_for(n), kThreads, 0, s>>>(x, dy, dx, n);
+  CTNN_KERNEL_CHECK("gelu_backward");
+}
+void scale(const float* in, float* out, std::size_t n, float factor, cudaStream_t s) {
+  if (!n) return;
+  scale_k<<<blocks_for(n), kThreads, 0, s>>>(in, out, n, factor);
+  CTNN_KERNEL_CHECK("scale");
 }
 void dropout(const float* in, float* out, std::size_t n, std::uint64_t key, float p, float scale, cudaStream_t s) {
   if (!n) return;
