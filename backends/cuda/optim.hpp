@@ -4,6 +4,8 @@
 // arena. The optimizer object (SGD/Adam) keeps its hyper-parameters and step count on the host;
 // its state vectors are filled only by pull() — for checkpoints — and read back on the first
 // step after reset() (a resumed run), so a checkpoint taken from either backend resumes on either.
+// Weight decay honours the optimizer's `no_decay` ranges (optim/param_groups.hpp) as the host
+// loops do: one kernel launch per run of the arena, weight_decay 0 on the exempt runs.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -19,7 +21,10 @@ class DeviceOptimizer {
  public:
   void step(SGD& o, float* p, const float* g, std::size_t n, cudaStream_t s) {
     if (owner_ != &o) adopt(&o, o.momentum_buffer, nullptr, n, s), started_ = !o.momentum_buffer.empty();
-    kernels::sgd_step(p, g, a_.get(), n, {o.lr, o.momentum, o.dampening, o.weight_decay, o.nesterov, !started_}, s);
+    for_each_decay_run(n, o.no_decay, [&](std::size_t b, std::size_t e, bool decays) {
+      kernels::sgd_step(p + b, g + b, a_.get() + b, e - b,
+                        {o.lr, o.momentum, o.dampening, decays ? o.weight_decay : 0.f, o.nesterov, !started_}, s);
+    });
     started_ = started_ || o.momentum != 0.f;
   }
 
@@ -27,8 +32,11 @@ class DeviceOptimizer {
     if (owner_ != &o) adopt(&o, o.exp_avg, &o.exp_avg_sq, n, s);
     ++o.t;  // the host formulas of Adam::step, bias corrections in double
     const double bc1 = 1 - std::pow(double(o.beta1), double(o.t)), bc2 = 1 - std::pow(double(o.beta2), double(o.t));
-    kernels::adam_step(p, g, a_.get(), b_.get(), n,
-                       {o.beta1, o.beta2, o.eps, o.weight_decay, float(o.lr / bc1), float(1 / std::sqrt(bc2))}, s);
+    for_each_decay_run(n, o.no_decay, [&](std::size_t b, std::size_t e, bool decays) {
+      kernels::adam_step(
+          p + b, g + b, a_.get() + b, b_.get() + b, e - b,
+          {o.beta1, o.beta2, o.eps, decays ? o.weight_decay : 0.f, float(o.lr / bc1), float(1 / std::sqrt(bc2))}, s);
+    });
   }
 
   /// Copies the device state into the optimizer's vectors (nothing if it never stepped here).

@@ -33,6 +33,9 @@ struct NamedTensor {
   std::vector<std::int64_t> shape;
   std::span<float> data;
   bool trainable;
+  /// Weight decay applies to it (optim/param_groups.hpp): a trainable tensor of rank >= 2 — the
+  /// weights of Conv2d and Linear; biases and BatchNorm's weight and bias are rank 1 and do not.
+  bool decay = false;
 };
 
 template <class Net, class In, class Backend>
@@ -165,7 +168,7 @@ class Model {
       (s.trainable ? np : nb) += s.numel();
       out.push_back({module_path<Net, In>(int(layer)) + "." + s.name,
                      std::vector<std::int64_t>(s.shape.begin(), s.shape.begin() + s.rank),
-                     std::span<float>(p, s.numel()), s.trainable});
+                     std::span<float>(p, s.numel()), s.trainable, s.trainable && s.rank >= 2});
     });
     return out;
   }

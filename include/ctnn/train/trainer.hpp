@@ -60,7 +60,11 @@ struct TrainerOptions {
   std::vector<Stage> stages;
   bool adam = false;      ///< Adam instead of SGD
   float momentum = 0.9f;  ///< SGD momentum
+  bool nesterov = false;  ///< SGD with Nesterov momentum (torch.optim.SGD(nesterov=True))
   float weight_decay = 0.f;
+  /// Weight decay on Conv2d/Linear weights only, not on biases or BatchNorm's weight and bias
+  /// (PyTorch's two param groups; optim/param_groups.hpp). false: every parameter decays.
+  bool decay_weights_only = false;
   std::uint64_t seed = 0;
   data::Augment augment{};
   int eval_batch_size = 0;  ///< 0: the current stage's batch size (reuses its workspace: no extra memory)
@@ -97,7 +101,8 @@ class Trainer {
     std::filesystem::create_directories(opt_.out);
     const Stage& first = opt_.stages.front();
     Optimizer optim = opt_.adam ? Optimizer(Adam(first.lr, 0.9f, 0.999f, 1e-8f, opt_.weight_decay))
-                                : Optimizer(SGD(first.lr, opt_.momentum, 0.f, opt_.weight_decay));
+                                : Optimizer(SGD(first.lr, opt_.momentum, 0.f, opt_.weight_decay, opt_.nesterov));
+    if (opt_.decay_weights_only) std::visit([&](auto& o) { o.no_decay = no_decay_ranges(model_); }, optim);
     data::BatchLoader train_loader(data_.train, norm_, opt_.augment, true, opt_.seed);
     data::BatchLoader test_loader(data_.test, norm_, {}, false, 0);
     Stages stages{opt_.stages};
