@@ -70,6 +70,10 @@ TEST_CASE_TEMPLATE("AdaptiveMaxPool2d<1> matches PyTorch", B, CTNN_TEST_BACKENDS
   check<AdaptiveMaxPool2d<1>, Shape<3, 5, 4>, B>("adaptive_max", 2, "1");
 }
 
+TEST_CASE_TEMPLATE("AdaptiveMaxPool2d<1> keeps the first maximum on ties, as PyTorch", B, CTNN_TEST_BACKENDS) {
+  check<AdaptiveMaxPool2d<1>, Shape<3, 3, 3>, B>("adaptive_max_ties", 2, "1");
+}
+
 TEST_CASE_TEMPLATE("Scale matches PyTorch (0.125 and -0.3)", B, CTNN_TEST_BACKENDS) {
   check<Scale<0.125_r>, Shape<7>, B>("scale_0125", 3, "0.125");
   check<Scale<Ratio{-3, 10}>, Shape<2, 3, 3>, B>("scale_m03", 2, "-0.3");

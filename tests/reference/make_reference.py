@@ -222,6 +222,8 @@ def make_layers2():
     case("adaptive_max", nn.AdaptiveMaxPool2d(1), distinct((2, 3, 5, 4)), "1")
     case("scale_0125", lambda t: t * 0.125, torch.randn(3, 7), "0.125")
     case("scale_m03", lambda t: t * -0.3, torch.randn(2, 2, 3, 3), "-0.3")
+    # ties: values 0..2 in 3x3 planes, so most maxima repeat; PyTorch's CPU kernel keeps the first
+    case("adaptive_max_ties", nn.AdaptiveMaxPool2d(1), torch.randint(0, 3, (2, 3, 3, 3)).float(), "1")
     write("layers2.safetensors", T, M)
 
 
