@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
+#include "ctnn/data/in_memory.hpp"
 #include "ctnn/optim/param_groups.hpp"
+#include "ctnn/train/trainer.hpp"
 #include "helpers.hpp"
 
 using namespace ctnn;
@@ -101,4 +103,94 @@ TEST_CASE("the grouped and the all-decay references differ where the mask matter
   for (std::size_t i = 108; i < 120; ++i) diff = std::max(diff, double(std::abs(a[i] - b[i])));
   CHECK(diff > 1e-3);
   for (std::size_t i = 0; i < 108; ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-6));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. OneCycleLR, per step
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+OneCycleLR onecycle_config(int k) {
+  const std::string p = "onecycle." + std::to_string(k) + ".";
+  OneCycleLR c;
+  c.total_steps = std::stol(meta(p + "total_steps"));
+  c.max_lr = std::stod(meta(p + "max_lr"));
+  c.pct_start = std::stod(meta(p + "pct_start"));
+  c.anneal = meta(p + "anneal_strategy") == "'cos'" ? OneCycleLR::Anneal::cos : OneCycleLR::Anneal::linear;
+  c.div_factor = std::stod(meta(p + "div_factor"));
+  c.final_div_factor = std::stod(meta(p + "final_div_factor"));
+  return c;
+}
+}  // namespace
+
+TEST_CASE("OneCycleLR equals torch.optim.lr_scheduler.OneCycleLR at every step ('cos' and 'linear')") {
+  const int count = std::stoi(meta("onecycle.count"));
+  REQUIRE(count >= 4);
+  int anneals[2] = {0, 0};
+  for (int k = 0; k < count; ++k) {
+    const OneCycleLR c = onecycle_config(k);
+    ++anneals[int(c.anneal)];
+    const auto want = f64("onecycle." + std::to_string(k) + ".lr");
+    REQUIRE(long(want.size()) == c.total_steps);
+    double worst = 0;
+    for (long i = 0; i < c.total_steps; ++i) {
+      const double got = c.lr(i);
+      worst = std::max(worst, std::abs(got - want[i]) / want[i]);
+      CHECK_MESSAGE(got == doctest::Approx(want[i]).epsilon(1e-12), "config " << k << " step " << i);
+    }
+    MESSAGE("onecycle config " << k << ": max relative |ctnn - torch| = " << worst);
+  }
+  CHECK(anneals[0] >= 1);
+  CHECK(anneals[1] >= 1);
+  // Warmup starts at max_lr / div_factor and peaks at max_lr; past the end the last rate stays.
+  const OneCycleLR c = onecycle_config(0);
+  CHECK(c.lr(0) == doctest::Approx(c.max_lr / c.div_factor));
+  CHECK(c.lr(long(c.pct_start * c.total_steps) - 1) == doctest::Approx(c.max_lr));
+  CHECK(c.lr(c.total_steps + 5) == c.lr(c.total_steps - 1));
+}
+
+namespace {
+using TinyIn = Shape<1, 2, 2>;
+using TinyNet = Sequential<Flatten, Linear<4, 3>>;
+data::InMemory<TinyIn> tiny_set(int n) {
+  std::vector<float> x = ctnn_test::uniform(std::size_t(n) * 4, 5);
+  std::vector<std::int32_t> y(n);
+  for (int i = 0; i < n; ++i) y[i] = i % 3;
+  return data::InMemory<TinyIn>(std::move(x), std::move(y), true, 1);
+}
+/// Records the optimizer's learning rate at every step (the rate the step used).
+struct LrLog {
+  std::vector<double> lrs;
+  template <class S>
+  void on_batch_end(S& s) {
+    lrs.push_back(train::learning_rate(s.optimizer));
+  }
+};
+}  // namespace
+
+TEST_CASE("train::PerStepLR sets the optimizer's rate before every step: torch's OneCycleLR sequence in fit") {
+  const OneCycleLR c = onecycle_config(0);  // 100 steps: 10 epochs of 10 batches
+  Model<TinyNet, TinyIn, reference> model(3);
+  auto set = tiny_set(20);
+  LrLog log;
+  train::fit(model, set, CrossEntropyLoss{}, SGD(float(c.max_lr), 0.9f, 0.f, 0.f, true),
+             {.epochs = 10, .batch_size = 2}, train::PerStepLR{c}, log);
+  const auto want = f64("onecycle.0.lr");
+  REQUIRE(log.lrs.size() == want.size());
+  for (std::size_t i = 0; i < want.size(); ++i)
+    CHECK_MESSAGE(log.lrs[i] == doctest::Approx(want[i]).epsilon(1e-6), "step " << i);  // float lr
+}
+
+TEST_CASE("train::PerStepLR composes with stages: each stage's lr is the peak it scales") {
+  OneCycleLR c{.total_steps = 20, .pct_start = 0.25};
+  Model<TinyNet, TinyIn, reference> model(3);
+  auto set = tiny_set(20);
+  LrLog log;
+  train::fit(model, set, CrossEntropyLoss{}, SGD(0.1f), {.epochs = 2, .batch_size = 2},
+             train::Stages{{{1, 2, 0.1f}, {1, 2, 0.05f}}}, train::PerStepLR{c}, log);
+  REQUIRE(log.lrs.size() == 20);
+  for (long i = 0; i < 20; ++i) {
+    c.max_lr = i < 10 ? 0.1 : 0.05;
+    CHECK_MESSAGE(log.lrs[i] == doctest::Approx(c.lr(i)).epsilon(1e-6), "step " << i);
+  }
 }

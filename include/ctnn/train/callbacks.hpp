@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ctnn/error.hpp"
+#include "ctnn/optim/schedule.hpp"
 #include "ctnn/train/fit.hpp"
 #include "ctnn/train/progress.hpp"
 
@@ -112,6 +113,32 @@ struct Progress {
  private:
   void say(const std::string& s) const {
     if (!quiet) fmt::print("{}\n", s), std::fflush(stdout);
+  }
+};
+
+/// Per-step learning rate: OneCycleLR over the whole run, its peak the epoch's rate (what the
+/// callbacks before it set in on_epoch_begin: a stage's lr, a MultiStepLR within it). With one
+/// stage of rate r this is torch's OneCycleLR(max_lr = r); with several stages each scales the
+/// cycle. The step is the run's optimizer step (s.state.step, checkpointed), so a resumed run
+/// continues the cycle. The row's lr is the rate of the epoch's first step. At the epoch's end
+/// s.lr is the peak again (so an epoch without a stage callback keeps the same peak).
+struct PerStepLR {
+  OneCycleLR cycle;  ///< total_steps: the optimizer steps of the whole run; max_lr is overwritten
+  bool enabled = true;
+  template <class S>
+  void on_epoch_begin(S& s) {
+    if (!enabled) return;
+    cycle.check();
+    cycle.max_lr = s.lr;
+    s.lr = float(cycle.lr(long(s.state.step)));
+  }
+  template <class S>
+  void on_batch_begin(S& s) {
+    if (enabled) s.lr = float(cycle.lr(long(s.state.step)));
+  }
+  template <class S>
+  void on_epoch_end(S& s) {
+    if (enabled) s.lr = float(cycle.max_lr);
   }
 };
 

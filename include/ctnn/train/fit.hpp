@@ -16,6 +16,8 @@
 //   on_resume(s)        first: restore saved state; may set s.first_epoch, s.state (Checkpoint)
 //   on_fit_begin(s)     after every on_resume
 //   on_epoch_begin(s)   may set s.batch_size and s.lr for this epoch (stages, schedules)
+//   on_batch_begin(s)   before each batch's forward; may set s.lr for this optimizer step
+//                       (per-step schedules; s.state.step counts the steps before this one)
 //   on_batch_end(s)     after the optimizer step; s.data, s.batch_loss, s.loss_sum, s.seen, ...
 //   on_epoch_end(s)     s.row holds the epoch's training figures; may fill test_loss/test_acc
 //   on_fit_end(s)       after the last epoch
@@ -115,10 +117,16 @@ concept FitCallback = requires(C& c, S& s) {
 }
 || requires(C& c, S& s) { c.on_fit_begin(s); }
 || requires(C& c, S& s) { c.on_epoch_begin(s); }
+|| requires(C& c, S& s) { c.on_batch_begin(s); }
 || requires(C& c, S& s) { c.on_batch_end(s); }
 || requires(C& c, S& s) { c.on_epoch_end(s); }
 || requires(C& c, S& s) { c.on_fit_end(s); }
 || requires(C& c, S& s, std::exception_ptr e) { c.on_exception(s, e); };
+
+template <class C, class S>
+concept HasBatchBegin = requires(C& c, S& s) {
+  c.on_batch_begin(s);
+};
 
 /// Trains `model` for options.epochs epochs (minus those a resuming callback finds done) on the
 /// batches of `loader`, with `loss` and `optimizer` (SGD, Adam or train::Optimizer; held by
@@ -133,7 +141,7 @@ requires OptimizerValue<std::remove_cvref_t<Opt>> EpochResult fit(M& model, L& l
   using State = Fit<M, L, Loss, std::remove_cvref_t<Opt>>;
   static_assert((FitCallback<std::remove_cvref_t<Callbacks>, State> && ...),
                 "ctnn::train::fit: a callback has none of the hooks on_resume, on_fit_begin, on_epoch_begin, "
-                "on_batch_end, on_epoch_end, on_fit_end, on_exception (taking the Fit state)");
+                "on_batch_begin, on_batch_end, on_epoch_end, on_fit_end, on_exception (taking the Fit state)");
   if (options.epochs < 0 || options.batch_size < 1)
     throw Error("train::fit: need epochs >= 0 and batch_size >= 1, got " + std::to_string(options.epochs) + " and " +
                 std::to_string(options.batch_size));
@@ -168,6 +176,12 @@ requires OptimizerValue<std::remove_cvref_t<Opt>> EpochResult fit(M& model, L& l
       loader.start_epoch(s.epoch, s.batch_size);
       model.train();
       for (s.batch = 0; loader.next(s.data); ++s.batch) {
+        if constexpr ((HasBatchBegin<std::remove_cvref_t<Callbacks>, State> || ...)) {
+          each([&](auto& c) {
+            if constexpr (requires { c.on_batch_begin(s); }) c.on_batch_begin(s);
+          });
+          set_learning_rate(optimizer, s.lr);
+        }
         const data::Batch& b = *s.data;
         const auto logits = model.forward(b.images, b.size);
         dlogits.resize(logits.size());

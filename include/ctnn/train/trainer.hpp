@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,9 @@ struct TrainerOptions {
   /// Weight decay on Conv2d/Linear weights only, not on biases or BatchNorm's weight and bias
   /// (PyTorch's two param groups; optim/param_groups.hpp). false: every parameter decays.
   bool decay_weights_only = false;
+  /// Per-step OneCycleLR over the whole run (train::PerStepLR), its peak each stage's lr;
+  /// total_steps 0: computed from the stages and the training split (what fit will step).
+  std::optional<OneCycleLR> one_cycle;
   std::uint64_t seed = 0;
   data::Augment augment{};
   int eval_batch_size = 0;  ///< 0: the current stage's batch size (reuses its workspace: no extra memory)
@@ -106,11 +110,13 @@ class Trainer {
     data::BatchLoader train_loader(data_.train, norm_, opt_.augment, true, opt_.seed);
     data::BatchLoader test_loader(data_.test, norm_, {}, false, 0);
     Stages stages{opt_.stages};
+    PerStepLR per_step{opt_.one_cycle.value_or(OneCycleLR{}), opt_.one_cycle.has_value()};
+    if (per_step.enabled && per_step.cycle.total_steps == 0) per_step.cycle.total_steps = total_steps();
     Evaluate eval(test_loader, opt_.eval_batch_size);
     Checkpoint checkpoint{opt_.out / "checkpoint.safetensors", opt_.resume, opt_.metadata,
                           data::normalize_metadata(norm_),     opt_.seed,   opt_.quiet};
     EpochResult last = fit(model_, train_loader, CrossEntropyLoss{}, optim, {stages.total_epochs(), first.batch_size},
-                           stages, eval, CsvLog{opt_.out / "metrics.csv"}, checkpoint, Progress{opt_.quiet},
+                           stages, per_step, eval, CsvLog{opt_.out / "metrics.csv"}, checkpoint, Progress{opt_.quiet},
                            NanGuard{checkpoint.path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
     last_eval_ = eval.last;
     if (last_eval_.confusion.empty()) {  // resumed with nothing left: still report the model
@@ -119,6 +125,14 @@ class Trainer {
       last.test_loss = last_eval_.loss, last.test_acc = last_eval_.accuracy;
     }
     return last;
+  }
+
+  /// Optimizer steps of the whole run: Σ over stages of epochs × ⌈training images / batch size⌉.
+  long total_steps() const {
+    long n = 0;
+    for (const auto& s : opt_.stages)
+      n += long(s.epochs) * long((data_.train.size() + std::size_t(s.batch_size) - 1) / std::size_t(s.batch_size));
+    return n;
   }
 
   const EvalResult& last_evaluation() const { return last_eval_; }
