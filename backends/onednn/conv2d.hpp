@@ -1,7 +1,10 @@
 #pragma once
 // oneDNN Conv2d: convolution_forward / backward_data / backward_weights with format_tag::any.
 // Weights live in the arena as OIHW f32 and are reordered to the primitive's layout (and to bf16)
-// once per forward; weight gradients come back to the arena's OIHW f32 after backward.
+// once per forward; weight gradients come back to the arena's OIHW f32 after backward. Each pass
+// uses Winograd or direct convolution as Context<cpu>::conv_algorithm says (onednn::ConvAlgorithm).
+#include <string>
+
 #include "backends/onednn/context.hpp"
 #include "ctnn/layers/conv2d.hpp"
 
@@ -22,6 +25,23 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cpu> {
   onednn::Relayout src_fwd, src_bwd, dy_data, dy_weights;
   memory::desc src_any, wei_any, dst_any, user_wei;
   bool shared_weights = false;  // backward-data reads the forward's weight layout: no second reorder
+  bool winograd = false;        // try Winograd for each pass (see onednn::ConvAlgorithm)
+
+  /// The pass's primitive descriptor: Winograd if asked and oneDNN has it here, else direct.
+  template <class Make>
+  auto make_pd(Make make) const {
+    if (winograd) try {
+        return make(dnnl::algorithm::convolution_winograd);
+      } catch (const dnnl::error&) {  // no Winograd kernel for this shape, type or CPU
+      }
+    return make(dnnl::algorithm::convolution_direct);
+  }
+  /// oneDNN's implementation names of the three passes (e.g. "jit_wino_4x3:avx512_core"), for tests and logs.
+  std::string implementations() const {
+    return std::string(fwd_pd.impl_info_str()) + " / " +
+           (bwd_data ? std::string(bwd_data_pd.impl_info_str()) : std::string("-")) + " / " +
+           bwd_weights_pd.impl_info_str();
+  }
 
   void setup(Context<cpu>& ctx, int n, const memory&, Bound p, Links l) {
     using namespace onednn;
@@ -31,11 +51,19 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cpu> {
         bia({Co}, dt::f32, tag::x), dst({n, Co, Out::h, Out::w}, t, tag::any), dwei({Co, Ci, K, K}, dt::f32, tag::any);
     src_any = src, wei_any = wei, dst_any = dst, user_wei = {{Co, Ci, K, K}, dt::f32, tag::oihw};
     weight_ptr = p.value[0];
-    const auto algo = dnnl::algorithm::convolution_direct;
-    fwd_pd = {{dnnl::prop_kind::forward_training, algo, src, wei, B ? bia : memory::desc(), dst, stride, pad, pad},
-              ctx.engine};
+    using A = onednn::ConvAlgorithm;
+    winograd = ctx.conv_algorithm == A::winograd ||
+               (ctx.conv_algorithm == A::automatic && K == 3 && S == 1 && Ci >= 64 && Co >= 64 && t == dt::f32);
+    fwd_pd = make_pd([&](dnnl::algorithm algo) {
+      return dnnl::convolution_forward::primitive_desc(
+          {dnnl::prop_kind::forward_training, algo, src, wei, B ? bia : memory::desc(), dst, stride, pad, pad},
+          ctx.engine);
+    });
     fwd = dnnl::convolution_forward(fwd_pd);
-    bwd_weights_pd = {{algo, src, dwei, B ? bia : memory::desc(), dst, stride, pad, pad}, ctx.engine, fwd_pd};
+    bwd_weights_pd = make_pd([&](dnnl::algorithm algo) {
+      return dnnl::convolution_backward_weights::primitive_desc(
+          {algo, src, dwei, B ? bia : memory::desc(), dst, stride, pad, pad}, ctx.engine, fwd_pd);
+    });
     bwd_weights = dnnl::convolution_backward_weights(bwd_weights_pd);
     weight_fwd.bind(ctx, p.value[0], user_wei, fwd_pd.weights_desc());
     dweight.bind(ctx, p.grad[0], user_wei, bwd_weights_pd.diff_weights_desc());
@@ -49,8 +77,10 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cpu> {
   float* weight_ptr = nullptr;
   void build_backward_data(Context<cpu>& ctx) {
     const memory::dims stride{S, S}, pad{P, P};
-    bwd_data_pd = {
-        {dnnl::algorithm::convolution_direct, src_any, wei_any, dst_any, stride, pad, pad}, ctx.engine, fwd_pd};
+    bwd_data_pd = make_pd([&](dnnl::algorithm algo) {
+      return dnnl::convolution_backward_data::primitive_desc({algo, src_any, wei_any, dst_any, stride, pad, pad},
+                                                             ctx.engine, fwd_pd);
+    });
     bwd_data = dnnl::convolution_backward_data(bwd_data_pd);
     shared_weights = bwd_data_pd.weights_desc() == fwd_pd.weights_desc();
     if (!shared_weights) weight_bwd.bind(ctx, weight_ptr, user_wei, bwd_data_pd.weights_desc());
