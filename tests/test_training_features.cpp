@@ -194,3 +194,45 @@ TEST_CASE("train::PerStepLR composes with stages: each stage's lr is the peak it
     CHECK_MESSAGE(log.lrs[i] == doctest::Approx(c.lr(i)).epsilon(1e-6), "step " << i);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 3. Label smoothing
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("CrossEntropyLoss(label_smoothing) equals F.cross_entropy(label_smoothing=eps): loss and gradient") {
+  const int count = std::stoi(meta("ce.count"));
+  REQUIRE(count == 3);
+  for (int k = 0; k < count; ++k) {
+    const std::string p = "ce." + std::to_string(k) + ".";
+    const double eps = std::stod(meta(p + "label_smoothing"));
+    const auto z = f32(p + "logits");
+    const auto t = i32(p + "target");
+    std::vector<float> dz(z.size());
+    const auto r = CrossEntropyLoss{eps}(z, t, 10, dz);
+    const double want = f64(p + "loss")[0];
+    MESSAGE("label_smoothing " << eps << ": loss |ctnn - torch| = " << std::abs(r.loss - want)
+                               << ", gradient max |ctnn - torch| = " << max_abs_diff(dz, f32(p + "dlogits")));
+    CHECK(r.loss == doctest::Approx(want).epsilon(1e-12));
+    ctnn_test::check_close(dz, f32(p + "dlogits"), 1e-6, 1e-8, p + "dlogits");
+    if (eps > 0) {  // smoothing changes the loss (the test can fail)
+      const auto plain = CrossEntropyLoss{}(z, t, 10);
+      CHECK(std::abs(plain.loss - r.loss) > 1e-3);
+    }
+  }
+}
+
+TEST_CASE("CrossEntropyLoss: label_smoothing 0 is the plain formula bit for bit; out of [0, 1] throws") {
+  const auto z = f32("ce.1.logits");
+  const auto t = i32("ce.1.target");
+  std::vector<float> a(z.size()), b(z.size());
+  const auto ra = CrossEntropyLoss{}(z, t, 10, a);
+  double plain = 0;
+  for (std::size_t n = 0; n < t.size(); ++n) {
+    const auto row = core::cross_entropy_row(&z[n * 10], 10, t[n], &b[n * 10], double(t.size()));
+    plain += row.loss;
+  }
+  CHECK(ra.loss == plain / double(t.size()));
+  CHECK(a == b);
+  CHECK_THROWS_AS(CrossEntropyLoss{1.5}(z, t, 10), Error);
+  CHECK_THROWS_AS(CrossEntropyLoss{-0.1}(z, t, 10), Error);
+}

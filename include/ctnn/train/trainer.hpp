@@ -69,6 +69,7 @@ struct TrainerOptions {
   /// Per-step OneCycleLR over the whole run (train::PerStepLR), its peak each stage's lr;
   /// total_steps 0: computed from the stages and the training split (what fit will step).
   std::optional<OneCycleLR> one_cycle;
+  float label_smoothing = 0.f;  ///< CrossEntropyLoss(label_smoothing) for training (the test loss is plain)
   std::uint64_t seed = 0;
   data::Augment augment{};
   int eval_batch_size = 0;  ///< 0: the current stage's batch size (reuses its workspace: no extra memory)
@@ -115,9 +116,10 @@ class Trainer {
     Evaluate eval(test_loader, opt_.eval_batch_size);
     Checkpoint checkpoint{opt_.out / "checkpoint.safetensors", opt_.resume, opt_.metadata,
                           data::normalize_metadata(norm_),     opt_.seed,   opt_.quiet};
-    EpochResult last = fit(model_, train_loader, CrossEntropyLoss{}, optim, {stages.total_epochs(), first.batch_size},
-                           stages, per_step, eval, CsvLog{opt_.out / "metrics.csv"}, checkpoint, Progress{opt_.quiet},
-                           NanGuard{checkpoint.path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
+    EpochResult last =
+        fit(model_, train_loader, CrossEntropyLoss{opt_.label_smoothing}, optim,
+            {stages.total_epochs(), first.batch_size}, stages, per_step, eval, CsvLog{opt_.out / "metrics.csv"},
+            checkpoint, Progress{opt_.quiet}, NanGuard{checkpoint.path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
     last_eval_ = eval.last;
     if (last_eval_.confusion.empty()) {  // resumed with nothing left: still report the model
       last_eval_ =
