@@ -236,3 +236,47 @@ TEST_CASE("CrossEntropyLoss: label_smoothing 0 is the plain formula bit for bit;
   CHECK_THROWS_AS(CrossEntropyLoss{1.5}(z, t, 10), Error);
   CHECK_THROWS_AS(CrossEntropyLoss{-0.1}(z, t, 10), Error);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. Padded crops: zeros (the existing one) and reflect
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("render_image: padded crops equal F.pad (constant 0 / reflect) + slice + flip, pixel for pixel") {
+  const auto img = u8("crop.image");
+  const auto offsets = i32("crop.offsets");
+  const int pad = std::stoi(meta("crop.padding"));
+  REQUIRE(img.size() == 3072);
+  // Identity-like normalisation: mean 0, std 1, so out = pixel · (1/255) exactly as render_image scales it.
+  const data::Normalize norm{};
+  const float scale = 1.f / (255.f * 1.f);
+  for (const bool reflect : {false, true}) {
+    const auto want = u8(reflect ? "crop.reflect" : "crop.constant");
+    REQUIRE(want.size() == offsets.size() / 3 * 3072);
+    std::size_t bad = 0, border = 0;
+    for (std::size_t c = 0; c < offsets.size() / 3; ++c) {
+      const int dy = offsets[3 * c], dx = offsets[3 * c + 1];
+      const bool flip = offsets[3 * c + 2] != 0;
+      std::vector<float> out(3072);
+      data::render_image(img.data(), norm, flip, pad, dy, dx, out.data(), reflect);
+      for (std::size_t i = 0; i < 3072; ++i) {
+        const float e = float(want[c * 3072 + i]) * scale + 0.f;
+        bad += out[i] != e;
+      }
+      // The offsets reach the padding (so zero and reflect crops differ there).
+      if (dy != pad || dx != pad) ++border;
+    }
+    CHECK_MESSAGE(bad == 0, std::string(reflect ? "reflect" : "zero") << " padding: " << bad << " pixels differ");
+    MESSAGE(std::string(reflect ? "reflect" : "zero")
+            << " padded crops: " << bad << " of " << offsets.size() / 3 * 3072 << " pixels differ from torch");
+    CHECK(border > 0);
+  }
+  CHECK(u8("crop.reflect") != u8("crop.constant"));
+}
+
+TEST_CASE("BatchLoader: reflect crops need padding <= 31") {
+  data::Cifar10Split split;
+  split.images.assign(3072, 7);
+  split.labels.assign(1, 0);
+  CHECK_THROWS_AS(data::BatchLoader(split, {}, {.crop_padding = 32, .crop_reflect = true}, false, 0), Error);
+  CHECK_NOTHROW(data::BatchLoader(split, {}, {.crop_padding = 4, .crop_reflect = true}, false, 0));
+}

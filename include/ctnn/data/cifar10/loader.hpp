@@ -51,6 +51,9 @@ class BatchLoader {
     for (float s : norm.std)
       if (!(s > 0.f)) throw Error("BatchLoader: Normalize std must be > 0 (got " + std::to_string(s) + ")");
     if (aug.crop_padding < 0) throw Error("BatchLoader: crop_padding must be >= 0");
+    if (aug.crop_reflect && aug.crop_padding > 31)
+      throw Error("BatchLoader: reflect padding must be <= 31 (the image is 32 wide), got " +
+                  std::to_string(aug.crop_padding));
   }
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
@@ -126,7 +129,7 @@ class BatchLoader {
       const int dy = int(rng() % std::uint64_t(2 * pad + 1));
       const int dx = int(rng() % std::uint64_t(2 * pad + 1));
       render_image(split_.images.data() + idx * kCifarPixels, norm_, flip, pad, dy, dx,
-                   dst.images.data() + i * kCifarPixels);
+                   dst.images.data() + i * kCifarPixels, aug_.crop_reflect);
       dst.labels[i] = split_.labels[idx];
     }
   }

@@ -41,25 +41,31 @@ struct Normalize {
   }
 };
 
-/// Training-time augmentation, as torchvision RandomCrop(32, padding) then RandomHorizontalFlip.
+/// Training-time augmentation, as torchvision RandomCrop(32, padding[, padding_mode='reflect'])
+/// then RandomHorizontalFlip.
 struct Augment {
   bool hflip = false;    ///< mirror the width with probability 1/2
-  int crop_padding = 0;  ///< random 32x32 crop of the image zero-padded by this many pixels; 0 = off
+  int crop_padding = 0;  ///< random 32x32 crop of the image padded by this many pixels; 0 = off
+  bool crop_reflect =
+      false;  ///< pad by reflection (torch 'reflect': the edge pixel not repeated; padding <= 31), not zeros
 };
 
 /// Renders one CHW uint8 image to normalised float CHW at `out` (3072 floats). The crop takes
 /// the 32x32 window at (dy, dx), each in [0, 2*pad], of the image zero-padded by `pad` (raw
 /// pixel 0, normalised afterwards, as torchvision); then `flip` mirrors the width.
-/// pad = dy = dx = 0, flip = false is the plain image.
-inline void render_image(const std::uint8_t* chw, const Normalize& norm, bool flip, int pad, int dy, int dx,
-                         float* out) {
+/// pad = dy = dx = 0, flip = false is the plain image. `reflect` pads by reflection instead
+/// (torch.nn.functional.pad mode 'reflect': index −i reads i, 31 + i reads 31 − i; pad <= 31).
+inline void render_image(const std::uint8_t* chw, const Normalize& norm, bool flip, int pad, int dy, int dx, float* out,
+                         bool reflect = false) {
   for (int c = 0; c < 3; ++c) {
     const float scale = 1.f / (255.f * norm.std[c]), bias = -norm.mean[c] / norm.std[c];
     const std::uint8_t* src = chw + c * 1024;
     for (int y = 0; y < 32; ++y) {
-      const int sy = y + dy - pad;
+      int sy = y + dy - pad;
+      if (reflect) sy = sy < 0 ? -sy : sy > 31 ? 62 - sy : sy;
       for (int x = 0; x < 32; ++x) {
-        const int sx = (flip ? 31 - x : x) + dx - pad;
+        int sx = (flip ? 31 - x : x) + dx - pad;
+        if (reflect) sx = sx < 0 ? -sx : sx > 31 ? 62 - sx : sx;
         const bool in = sy >= 0 && sy < 32 && sx >= 0 && sx < 32;
         out[c * 1024 + y * 32 + x] = float(in ? src[sy * 32 + sx] : 0) * scale + bias;
       }
