@@ -2,7 +2,7 @@
 // benchmarks/compare_pytorch.sh, with the same protocol as benchmarks/torch_step.py.
 //
 //   ctnn_step_timer --mode train|infer [--batch 128] [--precision f32|bf16] [--iters 5] [--warmup 1]
-//                   [--mark]
+//                   [--conv auto|direct|winograd] [--mark]
 //
 // train: forward, CrossEntropyLoss, backward, SGD(lr 0.01, momentum 0.9) step, training mode.
 // infer: eval-mode forward.  Prints one line of key=value pairs:
@@ -38,7 +38,7 @@ long peak_rss_kib() {
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "%s\nusage: ctnn_step_timer --mode train|infer [--batch N] [--precision f32|bf16] [--iters N] "
-               "[--warmup N]\n",
+               "[--warmup N] [--conv auto|direct|winograd] [--mark]\n",
                msg);
   std::exit(2);
 }
@@ -46,7 +46,7 @@ long peak_rss_kib() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string mode = "train", precision = "f32";
+  std::string mode = "train", precision = "f32", conv = "auto";
   int batch = 128, iters = 5, warmup = 1;
   bool mark = false;
   for (int i = 1; i < argc; ++i) {
@@ -65,20 +65,25 @@ int main(int argc, char** argv) {
       iters = std::atoi(value().c_str());
     else if (a == "--warmup")
       warmup = std::atoi(value().c_str());
+    else if (a == "--conv")
+      conv = value();
     else if (a == "--mark")
       mark = true;
     else
       usage(("unknown argument " + a).c_str());
   }
   if ((mode != "train" && mode != "infer") || (precision != "f32" && precision != "bf16") || batch < 2 || iters < 1 ||
-      warmup < 0)
+      warmup < 0 || (conv != "auto" && conv != "direct" && conv != "winograd"))
     usage("bad arguments");
 
-  std::printf("ctnn mode=%s batch=%d precision=%s iters=%d ", mode.c_str(), batch, precision.c_str(), iters);
+  std::printf("ctnn mode=%s batch=%d precision=%s iters=%d conv=%s ", mode.c_str(), batch, precision.c_str(), iters,
+              conv.c_str());
   std::fflush(stdout);
   try {
     const auto prec = precision == "bf16" ? ctnn::Precision::bf16 : ctnn::Precision::f32;
     ctnn::Model<Net, Input, ctnn::cpu> m(1, prec);
+    using A = ctnn::onednn::ConvAlgorithm;
+    m.context().conv_algorithm = conv == "direct" ? A::direct : conv == "winograd" ? A::winograd : A::automatic;
     ctnn::SGD sgd(0.01f, 0.9f);
     ctnn::CrossEntropyLoss loss;
     const auto x = random_floats(std::size_t(batch) * Input::size, 2);
