@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -279,4 +281,66 @@ TEST_CASE("BatchLoader: reflect crops need padding <= 31") {
   split.labels.assign(1, 0);
   CHECK_THROWS_AS(data::BatchLoader(split, {}, {.crop_padding = 32, .crop_reflect = true}, false, 0), Error);
   CHECK_NOTHROW(data::BatchLoader(split, {}, {.crop_padding = 4, .crop_reflect = true}, false, 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Flip TTA at evaluation
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("evaluate with tta_flip: accuracy of the mean logits of each image and its mirror, beside the plain one") {
+  Model<TinyNet, TinyIn, reference> model(7);
+  auto set = tiny_set(30);
+  const auto r = train::evaluate(model, set, 8, true);
+  // By hand: the mirror of a 1×2×2 image swaps its two columns.
+  set.start_epoch(0, 30);
+  const data::Batch* b = nullptr;
+  REQUIRE(set.next(b));
+  std::vector<float> x(b->images.begin(), b->images.end()), m(x.size());
+  for (int i = 0; i < b->size; ++i)
+    for (int row = 0; row < 2; ++row)
+      m[i * 4 + row * 2] = x[i * 4 + row * 2 + 1], m[i * 4 + row * 2 + 1] = x[i * 4 + row * 2];
+  auto run = [&](const std::vector<float>& in) {
+    const auto y = model.forward(in, b->size);
+    return std::vector<float>(y.begin(), y.end());
+  };
+  const auto a = run(x), f = run(m);
+  int plain = 0, tta = 0;
+  for (int i = 0; i < b->size; ++i) {
+    int ap = 0, at = 0;
+    for (int k = 1; k < 3; ++k) {
+      if (a[i * 3 + k] > a[i * 3 + ap]) ap = k;
+      if ((a[i * 3 + k] + f[i * 3 + k]) * 0.5f > (a[i * 3 + at] + f[i * 3 + at]) * 0.5f) at = k;
+    }
+    plain += ap == b->labels[i], tta += at == b->labels[i];
+  }
+  MESSAGE("plain " << r.accuracy << " %, flip TTA " << r.tta_accuracy << " % (by hand " << 100.0 * plain / 30 << ", "
+                   << 100.0 * tta / 30 << ")");
+  CHECK(r.accuracy == doctest::Approx(100.0 * plain / 30));
+  CHECK(r.tta_accuracy == doctest::Approx(100.0 * tta / 30));
+  CHECK(plain != tta);  // this net and data: the mirror changes predictions (the test can fail)
+  CHECK(std::isnan(train::evaluate(model, set, 8).tta_accuracy));
+}
+
+TEST_CASE("metrics.csv with TTA: the ten columns unchanged, test_acc_tta after them") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "ctnn_test_tta_csv";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Model<TinyNet, TinyIn, reference> model(7);
+  auto set = tiny_set(30), test = tiny_set(30);
+  train::Evaluate eval(test, 10, true);
+  train::fit(model, set, CrossEntropyLoss{}, SGD(0.1f), {.epochs = 2, .batch_size = 10}, eval,
+             train::CsvLog{dir / "metrics.csv", true});
+  std::ifstream in(dir / "metrics.csv");
+  std::string header, row;
+  std::getline(in, header);
+  CHECK(header == std::string(train::CsvLog::header) + ",test_acc_tta");
+  int rows = 0;
+  while (std::getline(in, row)) {
+    ++rows;
+    CHECK(std::count(row.begin(), row.end(), ',') == 10);
+    if (rows == 2) CHECK(std::stod(row.substr(row.rfind(',') + 1)) == doctest::Approx(eval.last.tta_accuracy));
+  }
+  CHECK(rows == 2);
+  fs::remove_all(dir);
 }

@@ -23,10 +23,13 @@ namespace ctnn::train {
 
 /// metrics.csv: the header, then one row per epoch
 ///   epoch,stage,batch_size,lr,train_loss,train_acc,test_loss,test_acc,seconds,images_per_s
+/// With `tta` one more column after those: test_acc_tta (flip TTA accuracy, train::Evaluate's
+/// tta_flip), so readers of the first ten columns are unaffected.
 /// At the start it keeps the rows of the epochs already done (a resumed run continues the file;
 /// a row written after the last checkpoint is dropped) and drops the rest.
 struct CsvLog {
   std::filesystem::path path;
+  bool tta = false;
   static constexpr const char* header =
       "epoch,stage,batch_size,lr,train_loss,train_acc,test_loss,test_acc,seconds,images_per_s";
 
@@ -40,7 +43,7 @@ struct CsvLog {
     in.close();
     std::ofstream out(path, std::ios::trunc);
     if (!out) throw Error("cannot write " + path.string());
-    out << header << "\n";
+    out << header << (tta ? ",test_acc_tta" : "") << "\n";
     for (const auto& l : keep) out << l << "\n";
   }
 
@@ -48,8 +51,9 @@ struct CsvLog {
   void on_epoch_end(S& s) {
     const EpochResult& r = s.row;
     std::ofstream out(path, std::ios::app);
-    out << fmt::format("{},{},{},{:g},{:.6f},{:.4f},{:.6f},{:.4f},{:.2f},{:.1f}\n", r.epoch, r.stage, r.batch_size,
-                       r.lr, r.train_loss, r.train_acc, r.test_loss, r.test_acc, r.seconds, r.images_per_s);
+    out << fmt::format("{},{},{},{:g},{:.6f},{:.4f},{:.6f},{:.4f},{:.2f},{:.1f}", r.epoch, r.stage, r.batch_size, r.lr,
+                       r.train_loss, r.train_acc, r.test_loss, r.test_acc, r.seconds, r.images_per_s)
+        << (tta ? fmt::format(",{:.4f}", r.test_acc_tta) : std::string()) << "\n";
     if (!out) throw Error("cannot write " + path.string());
   }
 };
@@ -99,11 +103,11 @@ struct Progress {
   void on_epoch_end(S& s) {
     line.clear();
     const EpochResult& r = s.row;
-    say(
-        fmt::format("epoch {:>3}/{}  stage {}  bs {:>3}  lr {:<8g} train loss {:.4f} acc {:6.2f}%  test loss {:.4f} "
+    say(fmt::format("epoch {:>3}/{}  stage {}  bs {:>3}  lr {:<8g} train loss {:.4f} acc {:6.2f}%  test loss {:.4f} "
                     "acc {:6.2f}%  {:.1f} s  {:.0f} img/s",
                     r.epoch, s.epochs, r.stage, r.batch_size, r.lr, r.train_loss, r.train_acc, r.test_loss, r.test_acc,
-                    r.seconds, r.images_per_s));
+                    r.seconds, r.images_per_s) +
+        (std::isnan(r.test_acc_tta) ? std::string() : fmt::format("  tta acc {:6.2f}%", r.test_acc_tta)));
   }
   template <class S>
   void on_exception(S&, std::exception_ptr) {

@@ -49,6 +49,7 @@ struct EpochResult {
   int epoch = 0, stage = 0, batch_size = 0;  ///< epoch and stage 1-based
   float lr = 0;
   double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0, seconds = 0, images_per_s = 0;
+  double test_acc_tta = std::numeric_limits<double>::quiet_NaN();  ///< flip TTA (train::Evaluate tta_flip)
 };
 
 struct FitOptions {
@@ -200,7 +201,7 @@ requires OptimizerValue<std::remove_cvref_t<Opt>> EpochResult fit(M& model, L& l
       s.row.seconds = s.seconds();
       s.row.images_per_s = double(s.seen) / s.row.seconds;
       s.row.train_loss = s.loss_sum / double(s.seen), s.row.train_acc = 100.0 * double(s.correct) / double(s.seen);
-      s.row.test_loss = s.row.test_acc = std::numeric_limits<double>::quiet_NaN();
+      s.row.test_loss = s.row.test_acc = s.row.test_acc_tta = std::numeric_limits<double>::quiet_NaN();
       s.state.epochs_done = s.epoch + 1;
       s.phase = Phase::epoch_end;
       each([&](auto& c) {

@@ -69,6 +69,7 @@ struct TrainerOptions {
   /// Per-step OneCycleLR over the whole run (train::PerStepLR), its peak each stage's lr;
   /// total_steps 0: computed from the stages and the training split (what fit will step).
   std::optional<OneCycleLR> one_cycle;
+  bool tta_flip = false;        ///< also evaluate with flip TTA: metrics.csv gets a test_acc_tta column
   float label_smoothing = 0.f;  ///< CrossEntropyLoss(label_smoothing) for training (the test loss is plain)
   std::uint64_t seed = 0;
   data::Augment augment{};
@@ -113,18 +114,19 @@ class Trainer {
     Stages stages{opt_.stages};
     PerStepLR per_step{opt_.one_cycle.value_or(OneCycleLR{}), opt_.one_cycle.has_value()};
     if (per_step.enabled && per_step.cycle.total_steps == 0) per_step.cycle.total_steps = total_steps();
-    Evaluate eval(test_loader, opt_.eval_batch_size);
+    Evaluate eval(test_loader, opt_.eval_batch_size, opt_.tta_flip);
     Checkpoint checkpoint{opt_.out / "checkpoint.safetensors", opt_.resume, opt_.metadata,
                           data::normalize_metadata(norm_),     opt_.seed,   opt_.quiet};
-    EpochResult last =
-        fit(model_, train_loader, CrossEntropyLoss{opt_.label_smoothing}, optim,
-            {stages.total_epochs(), first.batch_size}, stages, per_step, eval, CsvLog{opt_.out / "metrics.csv"},
-            checkpoint, Progress{opt_.quiet}, NanGuard{checkpoint.path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
+    EpochResult last = fit(model_, train_loader, CrossEntropyLoss{opt_.label_smoothing}, optim,
+                           {stages.total_epochs(), first.batch_size}, stages, per_step, eval,
+                           CsvLog{opt_.out / "metrics.csv", opt_.tta_flip}, checkpoint, Progress{opt_.quiet},
+                           NanGuard{checkpoint.path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
     last_eval_ = eval.last;
     if (last_eval_.confusion.empty()) {  // resumed with nothing left: still report the model
-      last_eval_ =
-          evaluate(model_, test_loader, opt_.eval_batch_size ? opt_.eval_batch_size : opt_.stages.back().batch_size);
-      last.test_loss = last_eval_.loss, last.test_acc = last_eval_.accuracy;
+      last_eval_ = evaluate(model_, test_loader,
+                            opt_.eval_batch_size ? opt_.eval_batch_size : opt_.stages.back().batch_size, opt_.tta_flip);
+      last.test_loss = last_eval_.loss, last.test_acc = last_eval_.accuracy,
+      last.test_acc_tta = last_eval_.tta_accuracy;
     }
     return last;
   }
