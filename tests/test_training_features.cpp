@@ -344,3 +344,68 @@ TEST_CASE("metrics.csv with TTA: the ten columns unchanged, test_acc_tta after t
   CHECK(rows == 2);
   fs::remove_all(dir);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6. EMA of the weights (and BN buffers) for evaluation
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("train::Ema: ema = decay*ema + (1-decay)*w from a copy of w0, as timm's ModelEmaV2 in float32") {
+  const auto w = f32("ema.w"), want = f32("ema.expected");
+  const std::size_t n = 7;
+  train::Ema ema{float(std::stod(meta("ema.decay")))};
+  ema.reset(std::span(w).subspan(0, n), std::span(w).subspan(0, 2));  // two "buffers": averaged the same way
+  std::vector<float> got, got_buffers;
+  for (std::size_t k = 1; k < 5; ++k) {
+    ema.update(std::span(w).subspan(k * n, n), std::span(w).subspan(k * n, 2));
+    got.insert(got.end(), ema.params.begin(), ema.params.end());
+    got_buffers.push_back(ema.buffers[0]), got_buffers.push_back(ema.buffers[1]);
+  }
+  MESSAGE("EMA: max |ctnn - torch| = " << max_abs_diff(got, want));
+  ctnn_test::check_close(got, want, 1e-6, 1e-7, "ema");
+  for (std::size_t k = 0; k < 4; ++k) {
+    CHECK(got_buffers[2 * k] == got[k * n]);
+    CHECK(got_buffers[2 * k + 1] == got[k * n + 1]);
+  }
+}
+
+namespace {
+struct EmaUpdate {
+  train::Ema& e;
+  template <class S>
+  void on_batch_end(S& s) {
+    e.update(s.model.parameters(), s.model.buffers());
+  }
+};
+}  // namespace
+
+TEST_CASE(
+    "train::Ema in fit: evaluation sees the averages (params and BN buffers), training and checkpoints the weights") {
+  using In = Shape<1, 2, 2>;
+  using Net = Sequential<Conv2d<1, 2, 1>, BatchNorm2d, Flatten, Linear<8, 3>>;
+  Model<Net, In, reference> model(5), shadow(5);
+  auto set = tiny_set(30), test = tiny_set(30);
+  // The same run without EMA gives the weights the EMA run trains (EMA does not change training).
+  train::fit(shadow, set, CrossEntropyLoss{}, SGD(0.1f, 0.9f), {.epochs = 2, .batch_size = 10});
+  // By hand: the average over the run's 6 steps, from the initial weights.
+  Model<Net, In, reference> by_hand(5);
+  train::Ema manual{0.5f};
+  manual.reset(by_hand.parameters(), by_hand.buffers());
+  train::fit(by_hand, set, CrossEntropyLoss{}, SGD(0.1f, 0.9f), {.epochs = 2, .batch_size = 10}, EmaUpdate{manual});
+
+  train::Ema ema{0.5f};
+  train::Evaluate eval(test, 10);
+  train::fit(model, set, CrossEntropyLoss{}, SGD(0.1f, 0.9f), {.epochs = 2, .batch_size = 10}, ema, eval,
+             train::EmaRestore{ema});
+  CHECK_FALSE(ema.swapped);
+  const auto p = model.parameters(), q = shadow.parameters();
+  CHECK(std::equal(p.begin(), p.end(), q.begin(), q.end()));  // the model holds the trained weights
+  CHECK(ema.params == manual.params);
+  CHECK(ema.buffers == manual.buffers);
+  CHECK(max_abs_diff(ema.buffers, std::vector<float>(model.buffers().begin(), model.buffers().end())) > 1e-4);
+  // The evaluation was of the averages.
+  std::copy(ema.params.begin(), ema.params.end(), by_hand.parameters().begin());
+  std::copy(ema.buffers.begin(), ema.buffers.end(), by_hand.buffers().begin());
+  const auto r = train::evaluate(by_hand, test, 10);
+  CHECK(eval.last.loss == r.loss);
+  CHECK(eval.last.loss != train::evaluate(model, test, 10).loss);
+}

@@ -21,6 +21,7 @@
 #include "ctnn/optim/schedule.hpp"
 #include "ctnn/train/callbacks.hpp"
 #include "ctnn/train/checkpoint.hpp"
+#include "ctnn/train/ema.hpp"
 #include "ctnn/train/evaluate.hpp"
 #include "ctnn/train/fit.hpp"
 #include "ctnn/train/report.hpp"
@@ -69,7 +70,10 @@ struct TrainerOptions {
   /// Per-step OneCycleLR over the whole run (train::PerStepLR), its peak each stage's lr;
   /// total_steps 0: computed from the stages and the training split (what fit will step).
   std::optional<OneCycleLR> one_cycle;
-  bool tta_flip = false;        ///< also evaluate with flip TTA: metrics.csv gets a test_acc_tta column
+  bool tta_flip = false;  ///< also evaluate with flip TTA: metrics.csv gets a test_acc_tta column
+  /// > 0: evaluate an exponential moving average of the weights and BN buffers (train::Ema,
+  /// timm ModelEmaV2 semantics) with this decay per step; 0: the weights themselves.
+  float ema_decay = 0.f;
   float label_smoothing = 0.f;  ///< CrossEntropyLoss(label_smoothing) for training (the test loss is plain)
   std::uint64_t seed = 0;
   data::Augment augment{};
@@ -115,10 +119,11 @@ class Trainer {
     PerStepLR per_step{opt_.one_cycle.value_or(OneCycleLR{}), opt_.one_cycle.has_value()};
     if (per_step.enabled && per_step.cycle.total_steps == 0) per_step.cycle.total_steps = total_steps();
     Evaluate eval(test_loader, opt_.eval_batch_size, opt_.tta_flip);
+    Ema ema{opt_.ema_decay, opt_.ema_decay > 0};
     Checkpoint checkpoint{opt_.out / "checkpoint.safetensors", opt_.resume, opt_.metadata,
                           data::normalize_metadata(norm_),     opt_.seed,   opt_.quiet};
     EpochResult last = fit(model_, train_loader, CrossEntropyLoss{opt_.label_smoothing}, optim,
-                           {stages.total_epochs(), first.batch_size}, stages, per_step, eval,
+                           {stages.total_epochs(), first.batch_size}, stages, per_step, ema, eval, EmaRestore{ema},
                            CsvLog{opt_.out / "metrics.csv", opt_.tta_flip}, checkpoint, Progress{opt_.quiet},
                            NanGuard{checkpoint.path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
     last_eval_ = eval.last;
