@@ -62,8 +62,9 @@ struct Context<cuda> {
 
   /// Creates a stream and cuDNN/cuBLAS handles on the current device. Throws ctnn::Error when no
   /// device is visible or precision is not f32.
-  explicit Context(Precision p = Precision::f32) : precision(p) {
-    if (p != Precision::f32) throw Error("cuda backend: only float32 is implemented (bf16 is the CPU backend's)");
+  explicit Context(Precision p = Precision::f32) : precision(p == Precision::automatic ? Precision::f32 : p) {
+    if (precision != Precision::f32)
+      throw Error("cuda backend: only float32 is implemented (bf16 is the CPU backend's)");
     int count = 0;
     if (const cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess || count == 0)
       throw Error("cuda backend: no CUDA device is visible (cudaGetDeviceCount: " +

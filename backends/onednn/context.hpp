@@ -90,8 +90,17 @@ template <>
 struct Context<cpu> {
   using Act = dnnl::memory;
 
-  explicit Context(Precision p = Precision::f32) : precision(p), engine(dnnl::engine::kind::cpu, 0), stream(engine) {
-    if (p == Precision::bf16) require_bf16();
+  explicit Context(Precision p = Precision::f32)
+      : precision(p == Precision::automatic ? (native_bf16() ? Precision::bf16 : Precision::f32) : p),
+        engine(dnnl::engine::kind::cpu, 0),
+        stream(engine) {
+    if (precision == Precision::bf16) require_bf16();
+  }
+  /// True where oneDNN runs bf16 on bf16 instructions (AVX512-BF16, AMX), not emulated on AVX-512:
+  /// there bf16 roughly doubles the step (measured on a Zen 5: 343–382 against 176–211 img/s).
+  static bool native_bf16() {
+    const auto isa = dnnl::get_effective_cpu_isa();
+    return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
   }
   bool training = true;
   Precision precision;

@@ -27,8 +27,8 @@ struct HostTensor {
 template <>
 struct Context<reference> {
   using Act = HostTensor;
-  explicit Context(Precision p = Precision::f32) : precision(p) {
-    if (p != Precision::f32) throw Error("reference backend: only float32 is implemented");
+  explicit Context(Precision p = Precision::f32) : precision(p == Precision::automatic ? Precision::f32 : p) {
+    if (precision != Precision::f32) throw Error("reference backend: only float32 is implemented");
   }
   bool training = true;
   Precision precision;

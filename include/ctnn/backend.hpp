@@ -46,7 +46,10 @@ struct reference {};  ///< plain C++ loops: the test oracle, and what runs witho
 struct cpu {};        ///< oneDNN primitives (backends/onednn)
 struct cuda {};       ///< cuDNN / cuBLAS / own kernels (backends/cuda)
 
-enum class Precision { f32, bf16 };
+/// Arithmetic of activations and weights in the passes (parameters stay f32 masters). `automatic`
+/// is resolved by the backend when its Context is made: bf16 where the CPU computes it natively
+/// (AVX512-BF16 or AMX), f32 elsewhere and on the other backends; Context::precision holds the result.
+enum class Precision { f32, bf16, automatic };
 
 template <class Backend>
 struct Context;  // specialised per backend
