@@ -9,12 +9,12 @@
 # tests.log, memcheck.log, gpu_step.txt and one folder per preset (train.log, metrics.csv,
 # checkpoint.safetensors, curves.png if gnuplot or matplotlib is there).
 # Environment:
-#   BIN_DIR      prebuilt binaries (test_cuda, test_cuda_nvcc, test_cuda_pytorch, gpu_step,
-#                alexnet_cifar10): skips build
+#   BIN_DIR      prebuilt binaries (test_cuda, test_cuda_nvcc, test_cuda_pytorch,
+#                test_cuda_layers2_pytorch, gpu_step, alexnet_cifar10): skips build
 #   BUILD_DIR    build folder (default build-gpu); CUDA_ARCHS (default "native")
 #   BUDGET_S     seconds this script may run (default 540): each preset gets what is left minus
 #                a margin and is stopped cleanly (its metrics.csv keeps the finished epochs)
-#   PRESETS      order of the training runs (default: best pure bn dropout augment multibatch)
+#   PRESETS      order of the training runs (default: best fast pure bn dropout augment multibatch max)
 #   EPOCHS_SCALE (default 1: full length), LIMIT_TRAIN (default 0: all), EXTRA_TRAIN_ARGS
 #   TORCH_RUNS   step torch: "preset:bn_momentum ..." runs of the lab's PyTorch net on the same data
 #                (gpu/torch_lab.py; default "best:0.9 best:0.1"), into OUT_DIR/torch-<preset>-<m>
@@ -64,11 +64,12 @@ do_build() {
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCTNN_WITH_ONEDNN=OFF -DCTNN_WITH_CUDA=ON \
     -DCMAKE_CUDA_COMPILER="$nvcc" -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-native}" -DCTNN_BUILD_TESTS=ON \
     -DCTNN_BUILD_EXAMPLES=ON -DCTNN_BUILD_BENCHMARKS=ON &&
-    cmake --build "$build" -j"$(nproc)" --target test_cuda test_cuda_nvcc test_cuda_pytorch gpu_step alexnet_cifar10
+    cmake --build "$build" -j"$(nproc)" --target test_cuda test_cuda_nvcc test_cuda_pytorch test_cuda_layers2_pytorch gpu_step alexnet_cifar10
 }
 do_test() {  # all three run, whatever the first ones say
   local rc=0
   CTNN_ALEXNET_REPORT=1 "$(bin test_cuda_pytorch)" || rc=1
+  "$(bin test_cuda_layers2_pytorch)" || rc=1
   "$(bin test_cuda)" --duration=true || rc=1
   "$(bin test_cuda_nvcc)" || rc=1
   return $rc
@@ -118,7 +119,7 @@ for step in $steps; do
     memcheck) timed memcheck 150 do_memcheck >"$out/memcheck.log" 2>&1 || status=1; grep -E "ERROR SUMMARY|========= (Invalid|Uninit)" "$out/memcheck.log" | head -10 ;;
     bench) timed bench 120 do_bench >"$out/gpu_step.txt" 2>&1 || status=1; cat "$out/gpu_step.txt" ;;
     train)
-      for preset in ${PRESETS:-best pure bn dropout augment multibatch}; do
+      for preset in ${PRESETS:-best fast pure bn dropout augment multibatch max}; do
         limit=$(($(left) - 15))
         if ((limit < 30)); then
           echo "train-$preset 0 s not started: budget spent" | tee -a "$summary"
