@@ -4,6 +4,7 @@
 // OneCycleLR, label smoothing, zero and reflect padded crops, flip TTA, the EMA of the weights.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -408,4 +409,96 @@ TEST_CASE(
   const auto r = train::evaluate(by_hand, test, 10);
   CHECK(eval.last.loss == r.loss);
   CHECK(eval.last.loss != train::evaluate(model, test, 10).loss);
+}
+
+// ---------------------------------------------------------------------------------------------
+// All of them in the Trainer: a run stopped after epoch 1 and resumed equals the straight run
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+data::Cifar10Split random_split(std::size_t n, std::uint64_t seed) {
+  data::Cifar10Split s;
+  s.images.resize(n * data::kCifarPixels);
+  for (std::size_t i = 0; i < s.images.size(); ++i) s.images[i] = std::uint8_t(mix64(seed * 1000003 + i) & 0xff);
+  for (std::size_t i = 0; i < n; ++i) {
+    long sum = 0;
+    for (int k = 0; k < 512; ++k) sum += s.images[i * data::kCifarPixels + k];  // left-right asymmetric
+    s.labels.push_back(std::uint8_t((sum / 5) % 10));
+  }
+  return s;
+}
+using SmallNet = Sequential<Conv2d<3, 4, 3, 1, 1>, BatchNorm2d, ReLU, MaxPool2d<4, 4>, Flatten, Linear<256, 10>>;
+struct Stop {};
+train::TrainerOptions all_features(const std::filesystem::path& out) {
+  train::TrainerOptions o;
+  o.stages = {{2, 20, 0.05f}, {1, 40, 0.02f}};
+  o.nesterov = true;
+  o.weight_decay = 5e-4f;
+  o.decay_weights_only = true;
+  o.one_cycle = OneCycleLR{.pct_start = 0.3};
+  o.label_smoothing = 0.1f;
+  o.augment = {.hflip = true, .crop_padding = 4, .crop_reflect = true};
+  o.tta_flip = true;
+  o.ema_decay = 0.9f;
+  o.out = out;
+  o.quiet = true;
+  o.seed = 3;
+  return o;
+}
+std::vector<std::string> lines_of(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::vector<std::string> v;
+  for (std::string l; std::getline(in, l);) v.push_back(l);
+  return v;
+}
+/// The row without the timing columns (seconds, images_per_s).
+std::string without_timing(const std::string& row) {
+  std::vector<std::string> f;
+  std::size_t at = 0;
+  for (std::size_t c; (c = row.find(',', at)) != std::string::npos; at = c + 1) f.push_back(row.substr(at, c - at));
+  f.push_back(row.substr(at));
+  std::string out;
+  for (std::size_t i = 0; i < f.size(); ++i)
+    if (i != 8 && i != 9) out += f[i] + ",";
+  return out;
+}
+}  // namespace
+
+TEST_CASE("Trainer with every feature on: resume after epoch 1 gives the straight run's metrics and weights") {
+  namespace fs = std::filesystem;
+  static const data::Cifar10 d{random_split(100, 1), random_split(40, 2)};
+  const fs::path root = fs::temp_directory_path() / "ctnn_test_training_features_resume";
+  fs::remove_all(root);
+  std::vector<float> straight_params;
+  {
+    Model<SmallNet, Shape<3, 32, 32>, reference> model(4);
+    train::Trainer t(model, d, all_features(root / "straight"));
+    CHECK(t.total_steps() == 2 * 5 + 3);
+    t.run();
+    straight_params.assign(model.parameters().begin(), model.parameters().end());
+  }
+  {
+    Model<SmallNet, Shape<3, 32, 32>, reference> model(4);
+    train::Trainer t(model, d, all_features(root / "resumed"));
+    t.on_epoch = [](const train::EpochResult& r) {
+      if (r.epoch == 1) throw Stop{};
+    };
+    CHECK_THROWS_AS(t.run(), Stop);
+  }
+  {
+    Model<SmallNet, Shape<3, 32, 32>, reference> model(4);
+    auto o = all_features(root / "resumed");
+    o.resume = true;
+    train::Trainer t(model, d, o);
+    CHECK(t.run().epoch == 3);
+    const auto p = model.parameters();
+    CHECK(std::equal(p.begin(), p.end(), straight_params.begin(), straight_params.end()));
+  }
+  const auto a = lines_of(root / "straight" / "metrics.csv"), b = lines_of(root / "resumed" / "metrics.csv");
+  REQUIRE(a.size() == 4);
+  REQUIRE(b.size() == 4);
+  CHECK(a[0] == std::string(train::CsvLog::header) + ",test_acc_tta");
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(without_timing(a[i]) == without_timing(b[i]));
+  MESSAGE("all features, last row: " << a.back());
+  fs::remove_all(root);
 }

@@ -8,25 +8,32 @@
 // As train::fit callbacks: train::Ema (listed before the evaluation) keeps the average and, at the
 // end of each epoch, swaps it into the model; train::EmaRestore (listed after the evaluation,
 // before the checkpoint) swaps the training weights back, so checkpoints hold the weights being
-// trained. The average is not checkpointed: a resumed run restarts it from the resumed weights.
+// trained. With `file` set, EmaRestore also writes the averages there after every epoch
+// (safetensors, atomic, "ema.params"/"ema.buffers" and the epochs done), and a resumed run
+// continues from them when they belong to the epoch the checkpoint resumes from; otherwise (no
+// file, or a kill between the two writes) the average restarts from the resumed weights.
 // On a device backend (HasArenas) the host arenas are pulled before each update and pushed after
 // each swap.
 #include <algorithm>
 #include <exception>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "ctnn/backend.hpp"
 #include "ctnn/error.hpp"
+#include "ctnn/io/safetensors.hpp"
 
 namespace ctnn::train {
 
 struct Ema {
   float decay = 0.999f;
   bool enabled = true;
+  std::filesystem::path file;          ///< where the averages persist between runs ("": nowhere)
   std::vector<float> params, buffers;  ///< the averages, in the model's arena layout
   bool swapped = false;                ///< the model holds the averages now
+  bool resumed = false;                ///< on_fit_begin took the averages from `file`
 
   /// ema ← w (the start, as ModelEmaV2's deepcopy).
   void reset(std::span<const float> p, std::span<const float> b) {
@@ -57,6 +64,26 @@ struct Ema {
     if (!(decay >= 0 && decay < 1)) throw Error("train::Ema: decay must be in [0, 1), got " + std::to_string(decay));
     pull(s.model);
     reset(s.model.parameters(), s.model.buffers());
+    resumed = false;
+    if (file.empty() || s.state.epochs_done == 0 || !std::filesystem::exists(file)) return;
+    const io::SafetensorsFile f = io::load_safetensors(file);
+    const auto it = f.metadata.find("ctnn.epochs_done");
+    const auto* p = f.find("ema.params");
+    const auto* b = f.find("ema.buffers");
+    if (it == f.metadata.end() || it->second != std::to_string(s.state.epochs_done) || !p || !b) return;
+    auto pv = p->to_floats(), bv = b->to_floats();
+    if (pv.size() != params.size() || bv.size() != buffers.size()) return;
+    params = std::move(pv), buffers = std::move(bv), resumed = true;
+  }
+  /// Writes the averages to `file` (atomically), tagged with the epochs done.
+  void save(int epochs_done) const {
+    if (file.empty()) return;
+    io::SafetensorsFile f;
+    f.metadata["ctnn.epochs_done"] = std::to_string(epochs_done);
+    f.metadata["ema.decay"] = std::to_string(decay);
+    f.tensors.push_back(io::TensorRecord::from_floats("ema.params", {std::int64_t(params.size())}, params));
+    f.tensors.push_back(io::TensorRecord::from_floats("ema.buffers", {std::int64_t(buffers.size())}, buffers));
+    io::save_safetensors_atomic(file, f);
   }
   template <class S>
   void on_batch_end(S& s) {
@@ -80,12 +107,14 @@ struct Ema {
   }
 };
 
-/// Swaps the training weights back after the evaluation of the averages (see train::Ema).
+/// Swaps the training weights back after the evaluation of the averages and saves them to
+/// ema.file (see train::Ema).
 struct EmaRestore {
   Ema& ema;
   template <class S>
   void on_epoch_end(S& s) {
     if (ema.swapped) ema.swap(s.model);
+    if (ema.enabled) ema.save(s.state.epochs_done);
   }
 };
 

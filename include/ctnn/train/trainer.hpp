@@ -72,7 +72,8 @@ struct TrainerOptions {
   std::optional<OneCycleLR> one_cycle;
   bool tta_flip = false;  ///< also evaluate with flip TTA: metrics.csv gets a test_acc_tta column
   /// > 0: evaluate an exponential moving average of the weights and BN buffers (train::Ema,
-  /// timm ModelEmaV2 semantics) with this decay per step; 0: the weights themselves.
+  /// timm ModelEmaV2 semantics) with this decay per step; 0: the weights themselves. The averages
+  /// are kept in <out>/ema.safetensors for --resume.
   float ema_decay = 0.f;
   float label_smoothing = 0.f;  ///< CrossEntropyLoss(label_smoothing) for training (the test loss is plain)
   std::uint64_t seed = 0;
@@ -119,7 +120,7 @@ class Trainer {
     PerStepLR per_step{opt_.one_cycle.value_or(OneCycleLR{}), opt_.one_cycle.has_value()};
     if (per_step.enabled && per_step.cycle.total_steps == 0) per_step.cycle.total_steps = total_steps();
     Evaluate eval(test_loader, opt_.eval_batch_size, opt_.tta_flip);
-    Ema ema{opt_.ema_decay, opt_.ema_decay > 0};
+    Ema ema{opt_.ema_decay, opt_.ema_decay > 0, opt_.out / "ema.safetensors"};
     Checkpoint checkpoint{opt_.out / "checkpoint.safetensors", opt_.resume, opt_.metadata,
                           data::normalize_metadata(norm_),     opt_.seed,   opt_.quiet};
     EpochResult last = fit(model_, train_loader, CrossEntropyLoss{opt_.label_smoothing}, optim,
