@@ -17,9 +17,11 @@
 //   fast        15 epochs, batch 512, one-cycle lr (peak 0.2, 20 % linear warmup from peak/25, linear
 //               decay to peak/25/1e3), SGD Nesterov 0.9, weight decay 5e-4 on Conv2d/Linear weights
 //               only, label smoothing 0.1, reflect-padded crop 4 + flip, flip TTA (test_acc_tta)
-//   max         50 epochs, batch 256, one-cycle lr (peak 0.1, 20 % warmup, cosine decay), Nesterov
-//               0.9, wd 5e-4 on weights only, label smoothing 0.15, reflect crop 4 + flip, EMA of
-//               the weights and BN buffers (decay 0.999) for evaluation, flip TTA
+//   max         50 epochs, batch 256, one-cycle lr (peak 0.1; 20 % warmup then decay, both
+//               cosine-shaped as OneCycleLR 'cos'), Nesterov 0.9, wd 5e-4 on weights only, label
+//               smoothing 0.15, reflect crop 4 + flip, EMA of the weights and BN buffers (decay
+//               0.999: a memory of ~1,000 steps, so a shortened run evaluates weights close to the
+//               start) for evaluation, flip TTA
 // fast and max are a starting recipe, NOT tuned: they were written on a 2-core machine without a
 // GPU, where only a short smoke run (--epochs-scale 0.1 --limit-train 2000) was possible. Tune
 // them with --val-split 5000 (the last 5,000 training images become the evaluation split; the

@@ -71,8 +71,9 @@ void adam_step(float* p, const float* g, float* m, float* v, std::size_t n, Adam
 /// Log-softmax cross-entropy per row of n × classes logits (the formulas of ctnn/loss.hpp, in
 /// double): row_loss[b] = logsumexp(z_b) − z_b[t_b]; row_ok[b] = 1 if argmax = target, 0 if not,
 /// −1 if the target is outside [0, classes); dlogits (may be null) = (softmax − onehot)/n.
+/// label_smoothing ε: torch's (core::cross_entropy_row), the target (1 − ε)·onehot + ε/classes.
 void cross_entropy(const float* logits, const std::int32_t* target, int n, int classes, float* dlogits,
-                   double* row_loss, int* row_ok, cudaStream_t s);
+                   double* row_loss, int* row_ok, cudaStream_t s, double label_smoothing = 0);
 
 /// Mirrors the width of sample b of an n × c × h × w batch in place where flip[b] != 0.
 void hflip(float* x, const float* flip, int n, int c, int h, int w, cudaStream_t s);

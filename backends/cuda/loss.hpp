@@ -17,6 +17,8 @@ namespace ctnn::gpu {
 
 class CrossEntropy {
  public:
+  double label_smoothing = 0;  ///< as ctnn::CrossEntropyLoss::label_smoothing (core::cross_entropy_row)
+
   /// logits: n × classes on the device; target: n host labels; dlogits (optional) gets n × classes.
   LossResult operator()(Context<cuda>& ctx, const Tensor& logits, std::span<const std::int32_t> target,
                         Tensor* dlogits = nullptr) {
@@ -24,6 +26,8 @@ class CrossEntropy {
     if (n == 0 || logits.n != n)
       throw Error("CrossEntropyLoss: " + std::to_string(logits.size()) + " logits for " + std::to_string(n) +
                   " targets");
+    if (!(label_smoothing >= 0 && label_smoothing <= 1))
+      throw Error("CrossEntropyLoss: label_smoothing must be in [0, 1], got " + std::to_string(label_smoothing));
     if (dlogits && (dlogits->size() != logits.size() || dlogits->data != dlogits->own.get()))
       dlogits->resize(logits.n, logits.c, logits.h, logits.w);
     if (targets_.size() < target.size()) targets_ = DeviceBuffer<std::int32_t>(target.size());
@@ -32,7 +36,7 @@ class CrossEntropy {
     const cudaStream_t s = ctx.stream();
     CTNN_CUDA_CHECK(cudaMemcpyAsync(targets_.get(), target.data(), target.size_bytes(), cudaMemcpyHostToDevice, s));
     kernels::cross_entropy(logits.data, targets_.get(), n, classes, dlogits ? dlogits->data : nullptr, loss_.get(),
-                           ok_.get(), s);
+                           ok_.get(), s, label_smoothing);
     host_loss_.resize(n), host_ok_.resize(n);
     CTNN_CUDA_CHECK(cudaMemcpyAsync(host_loss_.data(), loss_.get(), n * sizeof(double), cudaMemcpyDeviceToHost, s));
     CTNN_CUDA_CHECK(cudaMemcpyAsync(host_ok_.data(), ok_.get(), n * sizeof(int), cudaMemcpyDeviceToHost, s));

@@ -80,6 +80,15 @@ TEST_CASE("cuda update(): SGD and Adam on the device equal the host optimizers")
   CHECK(ad.t == ah.t);
   check_close(ad.exp_avg, ah.exp_avg, 1e-6, 1e-7, "adam exp_avg");
   check_close(ad.exp_avg_sq, ah.exp_avg_sq, 1e-6, 1e-9, "adam exp_avg_sq");
+  // Weight decay on the Linear weights only (optim/param_groups.hpp): one kernel launch per run.
+  auto masked = [](auto opt) {
+    Model<Net, Shape<6>, cuda> m(5);
+    opt.no_decay = no_decay_ranges(m);
+    REQUIRE(opt.no_decay.size() == 2);  // Linear 0 bias + BatchNorm weight, bias; Linear 1 bias
+    return opt;
+  };
+  check_optimizer(masked(SGD(0.1f, 0.9f, 0.f, 5e-2f, true)), "sgd nesterov, weight decay on weights only");
+  check_optimizer(masked(Adam(0.01f, 0.9f, 0.999f, 1e-8f, 5e-2f)), "adam, weight decay on weights only");
 }
 
 TEST_CASE("cuda Sync::device: host writes need push(), host reads need pull()") {

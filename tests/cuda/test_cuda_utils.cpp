@@ -24,6 +24,24 @@ TEST_CASE("cuda cross-entropy equals ctnn::CrossEntropyLoss") {
   CHECK_THROWS_WITH_AS(ce(ctx, logits, bad), doctest::Contains("target 10 of sample 3"), Error);
 }
 
+TEST_CASE("cuda cross-entropy with label smoothing equals ctnn::CrossEntropyLoss{0.1} (core::cross_entropy_row)") {
+  Context<cuda> ctx;
+  const int n = 5, classes = 10;
+  const auto z = uniform(std::size_t(n) * classes, 3, -5.f, 5.f);
+  const std::vector<std::int32_t> t{2, 9, 0, 4, 4};
+  gpu::Tensor logits, dz;
+  ctx.upload(z, n, classes, 1, 1, logits);
+  gpu::CrossEntropy ce;
+  ce.label_smoothing = 0.1;
+  const auto got = ce(ctx, logits, t, &dz);
+  std::vector<float> want_dz(z.size()), got_dz(z.size());
+  const auto want = CrossEntropyLoss{0.1}(z, t, classes, want_dz);
+  CHECK(got.loss == doctest::Approx(want.loss).epsilon(1e-12));
+  CHECK(got.loss != doctest::Approx(CrossEntropyLoss{}(z, t, classes).loss).epsilon(1e-6));
+  ctx.download(dz, got_dz);
+  check_close(got_dz, want_dz, 1e-6, 1e-9, "dlogits, label smoothing 0.1");
+}
+
 TEST_CASE("cuda hflip mirrors the flagged samples as data::render_image does") {
   Context<cuda> ctx;
   const int n = 3, c = 3, h = 4, w = 5;

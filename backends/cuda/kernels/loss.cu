@@ -7,7 +7,7 @@ namespace ctnn::gpu::kernels {
 namespace {
 
 __global__ void ce_k(const float* logits, const std::int32_t* target, int n, int classes, float* dlogits,
-                     double* row_loss, int* row_ok) {
+                     double* row_loss, int* row_ok, double smoothing) {
   const int b = int(blockIdx.x * blockDim.x + threadIdx.x);
   if (b >= n) return;
   const float* z = logits + std::size_t(b) * classes;
@@ -16,7 +16,8 @@ __global__ void ce_k(const float* logits, const std::int32_t* target, int n, int
     row_loss[b] = 0, row_ok[b] = -1;
     return;
   }
-  const auto row = core::cross_entropy_row(z, classes, t, dlogits ? dlogits + std::size_t(b) * classes : nullptr, n);
+  const auto row =
+      core::cross_entropy_row(z, classes, t, dlogits ? dlogits + std::size_t(b) * classes : nullptr, n, smoothing);
   row_loss[b] = row.loss;
   row_ok[b] = row.argmax == t;
 }
@@ -24,10 +25,11 @@ __global__ void ce_k(const float* logits, const std::int32_t* target, int n, int
 }  // namespace
 
 void cross_entropy(const float* logits, const std::int32_t* target, int n, int classes, float* dlogits,
-                   double* row_loss, int* row_ok, cudaStream_t s) {
+                   double* row_loss, int* row_ok, cudaStream_t s, double label_smoothing) {
   if (n <= 0) return;
   constexpr int threads = 128;
-  ce_k<<<unsigned((n + threads - 1) / threads), threads, 0, s>>>(logits, target, n, classes, dlogits, row_loss, row_ok);
+  ce_k<<<unsigned((n + threads - 1) / threads), threads, 0, s>>>(logits, target, n, classes, dlogits, row_loss, row_ok,
+                                                                 label_smoothing);
   CTNN_KERNEL_CHECK("cross_entropy");
 }
 
