@@ -26,6 +26,9 @@
 // GPU, where only a short smoke run (--epochs-scale 0.1 --limit-train 2000) was possible. Tune
 // them with --val-split 5000 (the last 5,000 training images become the evaluation split; the
 // test set is not evaluated), never on the test set.
+// --precision auto (the default) trains in bf16 where the CPU has bf16 instructions (AVX512-BF16,
+// AMX) and in f32 elsewhere; the first line says which and why, and the checkpoint records it, so
+// --resume refuses a checkpoint written in the other precision.
 // The last line is always: final test_acc=<%> test_loss=<nats> epochs=<n> seconds=<s>
 // (followed by test_acc_tta=<%> for the presets with TTA; with --val-split the figures are the
 // validation split's).
@@ -34,6 +37,7 @@
 #include <filesystem>
 #include <iostream>
 #include <thread>
+#include <type_traits>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/data/cifar10.hpp"
@@ -44,7 +48,7 @@ namespace fs = std::filesystem;
 using namespace ctnn;
 
 struct Args {
-  std::string data, preset = "best", out = "runs/alexnet", device = "cpu", precision = "f32";
+  std::string data, preset = "best", out = "runs/alexnet", device = "cpu", precision = "auto", conv = "auto";
   double epochs_scale = 1.0;
   std::size_t limit_train = 0, limit_test = 0, val_split = 0;
   std::uint64_t seed = 1;
@@ -88,7 +92,25 @@ int train_net(const Args& a) {
     data.train.images.resize(keep * data::kCifarPixels);
     data.train.labels.resize(keep);
   }
-  Model<Net, models::CifarImage, Backend> model(a.seed, a.precision == "bf16" ? Precision::bf16 : Precision::f32);
+  const Precision asked = a.precision == "bf16"  ? Precision::bf16
+                          : a.precision == "f32" ? Precision::f32
+                                                 : Precision::automatic;
+  Model<Net, models::CifarImage, Backend> model(a.seed, asked);
+  // What runs, and why: auto is bf16 only where the CPU computes bf16 natively (AVX512-BF16, AMX).
+  const std::string precision = model.context().precision == Precision::bf16 ? "bf16" : "f32";
+  std::string why = "asked";
+  if (asked == Precision::automatic) {
+    if constexpr (std::is_same_v<Backend, ctnn::cpu>)
+      why = precision == "bf16" ? "auto: this CPU has bf16 instructions" : "auto: this CPU has no bf16 instructions";
+    else
+      why = "auto: this backend computes in f32";
+  }
+#if CTNN_WITH_ONEDNN
+  if constexpr (std::is_same_v<Backend, ctnn::cpu>) {
+    using A = onednn::ConvAlgorithm;
+    model.context().conv_algorithm = a.conv == "direct" ? A::direct : a.conv == "winograd" ? A::winograd : A::automatic;
+  }
+#endif
   train::TrainerOptions o;
   o.stages = stages_for(a);
   o.seed = a.seed;
@@ -111,11 +133,11 @@ int train_net(const Args& a) {
   o.out = a.out;
   o.resume = a.resume;
   o.metadata = {{"preset", a.preset},
-                {"precision", a.precision},
+                {"precision", precision},
                 {"eval_split", a.val_split ? "last " + std::to_string(a.val_split) + " training images" : "test"}};
   o.divergence_advice = "lower the learning rate and resume with --resume";
-  fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads, {}), {} train / {} {} images from {}\n", a.preset,
-             a.device, ctnn::num_threads(), a.precision, data.train.size(), data.test.size(),
+  fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads, {} ({})), {} train / {} {} images from {}\n", a.preset,
+             a.device, ctnn::num_threads(), precision, why, data.train.size(), data.test.size(),
              a.val_split ? "validation" : "test", a.data);
   std::fflush(stdout);  // the log of a background run shows at once what is running
   train::Trainer trainer(model, data, o);
@@ -165,8 +187,13 @@ int main(int argc, char** argv) {
   app.add_flag("--resume", a.resume, "continue from <out>/checkpoint.safetensors");
   app.add_option("--threads", a.threads, "CPU threads (default: OMP_NUM_THREADS, else all cores)")->check(positive);
   app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
-  app.add_option("--precision", a.precision, "f32 or bf16 (CPU: needs AVX512-BF16/AMX)")
-      ->check(CLI::IsMember({"f32", "bf16"}));
+  app.add_option("--precision", a.precision,
+                 "auto (bf16 where the CPU has bf16 instructions, else f32), f32 or bf16 (CPU: needs AVX-512)")
+      ->check(CLI::IsMember({"auto", "f32", "bf16"}));
+  app.add_option("--conv", a.conv,
+                 "CPU convolution algorithm: auto (Winograd for wide 3x3 stride-1 fp32 layers where oneDNN has it), "
+                 "direct or winograd")
+      ->check(CLI::IsMember({"auto", "direct", "winograd"}));
   app.add_flag("--summary", a.summary, "print the torchsummary-style table and exit");
   try {
     app.parse(argc, argv);
