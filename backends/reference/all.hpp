@@ -6,3 +6,4 @@
 #include "backends/reference/linear.hpp"
 #include "backends/reference/maxpool2d.hpp"
 #include "backends/reference/pooling.hpp"
+#include "backends/reference/residual.hpp"

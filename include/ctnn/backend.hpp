@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include "ctnn/core/random.hpp"  // mix64, dropout_stream, dropout_keep: shared by every backend
 
@@ -66,10 +67,11 @@ struct Impl {
                 "specialise ctnn::Impl for it (the instantiation above names layer, input shape and backend)");
 };
 
-/// A layer's tensors inside Model's arenas, in Layer::params<In>() order.
+/// A layer's tensors inside Model's arenas, in Layer::params<In>() order (at least 4 entries,
+/// unused ones null; a composite layer such as Residual has one per tensor of its inner layers).
 struct Bound {
-  std::array<float*, 4> value{};
-  std::array<float*, 4> grad{};  ///< null for buffers
+  std::vector<float*> value = std::vector<float*>(4);
+  std::vector<float*> grad = std::vector<float*>(4);  ///< null for buffers
 };
 
 /// True where Backend runs layer A followed by layer B as one operation (specialised by the

@@ -13,3 +13,4 @@
 #include "ctnn/layers/maxpool2d.hpp"
 #include "ctnn/layers/scale.hpp"
 #include "ctnn/layers/tanh.hpp"
+#include "ctnn/residual.hpp"

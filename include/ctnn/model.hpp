@@ -224,6 +224,7 @@ class Model {
     std::vector<Bound> bound(kLayers);
     std::size_t np = 0, nb = 0;
     for_each_spec([&](std::size_t layer, const ParamSpec& s, std::size_t k) {
+      if (k >= bound[layer].value.size()) bound[layer].value.resize(k + 1), bound[layer].grad.resize(k + 1);
       if (s.trainable) {
         bound[layer].value[k] = &params_[np];
         bound[layer].grad[k] = &grads_[np];

@@ -66,6 +66,20 @@ struct shape_mismatch<layer_index<I>, Layer, got<In>, expected<Want>> {
   static constexpr bool ok = Layer::template accepts<In>;
 };
 
+/// The same error for a layer inside a composite block (Residual, ctnn/residual.hpp): names the
+/// block's index in the net, then the layer's index inside the block's branch.
+template <int Index>
+struct block_index {};
+template <class Block, class Index, class Layer, class Got, class Expected>
+struct shape_mismatch_in_block;
+template <int B, int I, class Layer, class In, class Want>
+struct shape_mismatch_in_block<block_index<B>, layer_index<I>, Layer, got<In>, expected<Want>> {
+  static_assert(Layer::template accepts<In>,
+                "ctnn: shape mismatch inside a block — in block_index<b> (0-based, in the net), layer_index<i> "
+                "(0-based, in the block's branch) cannot take the input shape got<...>; it expects expected<...>");
+  static constexpr bool ok = Layer::template accepts<In>;
+};
+
 /// One layer placed in a network: its index, description and the sample shapes around it; `part`
 /// and `local` are the named part it belongs to ("" if none) and its index inside that part.
 template <int I, class L, class In, class Out, fixed_string Part = "", int Local = I>
@@ -107,30 +121,56 @@ struct Entries<Named<N, Sequential<Ls...>>> {
   using type = decltype(make(std::index_sequence_for<Ls...>{}));
 };
 
-template <int I, class In, class... Es>
+// Where a fold runs, which decides how a layer that cannot take its input is reported:
+// `void` for a net (shape_mismatch), block_index<b> for a branch of a composite block
+// (shape_mismatch_in_block), `quiet` for folds that only compute (a composite's own shape rule and
+// its Impls: the reporting fold of the net has already said what is wrong, once).
+struct quiet {};
+template <class Where, int I, class L, class In>
+struct report {
+  static constexpr bool ok =
+      shape_mismatch<layer_index<I>, L, got<In>, expected<typename L::template expected_input<In>>>::ok;
+};
+template <int B, int I, class L, class In>
+struct report<block_index<B>, I, L, In> {
+  static constexpr bool ok = shape_mismatch_in_block<block_index<B>, layer_index<I>, L, got<In>,
+                                                     expected<typename L::template expected_input<In>>>::ok;
+};
+template <int I, class L, class In>
+struct report<quiet, I, L, In> {
+  static constexpr bool ok = L::template accepts<In>;
+};
+/// How the fold checks layer L at index I; a composite layer specialises it (ctnn/residual.hpp)
+/// to fold its branches and report what is wrong inside them itself.
+template <class Where, int I, class L, class In>
+struct check_layer : report<Where, I, L, In> {};
+
+template <class Where, int I, class In, class... Es>
 struct Fold {
   using nodes = std::tuple<>;
   using out = In;
+  static constexpr bool all_ok = true;
 };
-template <int I, class In, class L, fixed_string Part, int Local, class... Rest>
-struct Fold<I, In, Entry<L, Part, Local>, Rest...> {
-  static constexpr bool ok =
-      shape_mismatch<layer_index<I>, L, got<In>, expected<typename L::template expected_input<In>>>::ok;
+template <class Where, int I, class In, class L, fixed_string Part, int Local, class... Rest>
+struct Fold<Where, I, In, Entry<L, Part, Local>, Rest...> {
+  static constexpr bool ok = check_layer<Where, I, L, In>::ok;
   using node = Node<I, L, In, typename next_shape<ok, L, In>::type, Part, (Local < 0 ? I : Local)>;
-  using rest = Fold<I + 1, typename node::out, Rest...>;
+  // After the first error the rest of the fold only computes: one error per net, not a cascade.
+  using rest = Fold<std::conditional_t<ok, Where, quiet>, I + 1, typename node::out, Rest...>;
   using nodes = decltype(std::tuple_cat(std::declval<std::tuple<node>>(), std::declval<typename rest::nodes>()));
   using out = typename rest::out;
+  static constexpr bool all_ok = ok && rest::all_ok;
 };
-template <int I, class In, class... Es>
+template <class Where, int I, class In, class... Es>
 struct FoldTuple;
-template <int I, class In, class... Es>
-struct FoldTuple<I, In, std::tuple<Es...>> : Fold<I, In, Es...> {};
+template <class Where, int I, class In, class... Es>
+struct FoldTuple<Where, I, In, std::tuple<Es...>> : Fold<Where, I, In, Es...> {};
 
-template <class Net, class In>
+template <class Net, class In, class Where = void>
 struct Plan;
-template <class... Ls, class In>
-struct Plan<Sequential<Ls...>, In>
-    : FoldTuple<0, In, decltype(std::tuple_cat(std::declval<typename Entries<Ls>::type>()...))> {};
+template <class... Ls, class In, class Where>
+struct Plan<Sequential<Ls...>, In, Where>
+    : FoldTuple<Where, 0, In, decltype(std::tuple_cat(std::declval<typename Entries<Ls>::type>()...))> {};
 
 }  // namespace detail
 
