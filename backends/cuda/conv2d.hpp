@@ -3,6 +3,7 @@
 // benchmarks its algorithms for the three passes (cudnnFind*: measured, not guessed) and the
 // fastest usable one is kept; the scratch memory they need is reserved once in the Context.
 // Bias is added with cudnnAddTensor and its gradient summed with cudnnConvolutionBackwardBias.
+// Groups: cuDNN's group count on the convolution descriptors, filter Co × Ci/G × K × K.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -75,9 +76,9 @@ auto choose(ConvDesc& conv, const Context<cuda>& ctx, const char* pass, std::siz
 
 }  // namespace gpu
 
-template <int Ci, int Co, int K, int S, int P, bool B, class In>
-struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cuda> {
-  using Out = typename Conv2d<Ci, Co, K, S, P, B>::template output_shape<In>;
+template <int Ci, int Co, int K, int S, int P, bool B, int G, class In>
+struct Impl<Conv2d<Ci, Co, K, S, P, B, G>, In, cuda> {
+  using Out = typename Conv2d<Ci, Co, K, S, P, B, G>::template output_shape<In>;
   static constexpr float one = 1.f, zero = 0.f;
   gpu::Tensor y, dx;
   gpu::TensorDesc xd, yd, bd;
@@ -93,9 +94,9 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cuda> {
     if constexpr (B) b = ctx.device(p.value[1]), db = ctx.device(p.grad[1]);
     y.resize(n, Co, Out::h, Out::w);
     dx.resize(n, Ci, In::h, In::w);
-    xd.set(n, Ci, In::h, In::w), yd.set(n, Co, Out::h, Out::w), bd.set(1, Co, 1, 1), wd.set(Co, Ci, K, K);
+    xd.set(n, Ci, In::h, In::w), yd.set(n, Co, Out::h, Out::w), bd.set(1, Co, 1, 1), wd.set(Co, Ci / G, K, K);
     const cudnnMathType_t math = ctx.allow_tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
-    fwd.set(P, S, math), bwd_data.set(P, S, math), bwd_filter.set(P, S, math);
+    fwd.set(P, S, math, G), bwd_data.set(P, S, math, G), bwd_filter.set(P, S, math, G);
     const cudnnHandle_t h = ctx.dnn();
     std::size_t need = 0;
     fwd_algo = gpu::choose<cudnnConvolutionFwdAlgoPerf_t>(

@@ -38,9 +38,10 @@ struct FilterDesc : Descriptor<cudnnFilterDescriptor_t, cudnnCreateFilterDescrip
 
 struct ConvDesc
     : Descriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor, cudnnDestroyConvolutionDescriptor> {
-  void set(int pad, int stride, cudnnMathType_t math) {
+  void set(int pad, int stride, cudnnMathType_t math, int groups = 1) {
     CTNN_CUDA_CHECK(cudnnSetConvolution2dDescriptor(get(), pad, pad, stride, stride, 1, 1, CUDNN_CROSS_CORRELATION,
                                                     CUDNN_DATA_FLOAT));
+    CTNN_CUDA_CHECK(cudnnSetConvolutionGroupCount(get(), groups));
     math_type(math);
   }
   void math_type(cudnnMathType_t math) { CTNN_CUDA_CHECK(cudnnSetConvolutionMathType(get(), math)); }

@@ -8,3 +8,4 @@
 #include "backends/onednn/linear.hpp"
 #include "backends/onednn/maxpool2d.hpp"
 #include "backends/onednn/pooling.hpp"
+#include "backends/onednn/residual.hpp"

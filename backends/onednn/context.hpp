@@ -13,6 +13,7 @@
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "ctnn/backend.hpp"
@@ -144,6 +145,10 @@ struct Context<cpu> {
     pool_->allocate();
     pool_ = nullptr;
   }
+  /// Makes gradient() draw from `pool` (null: own buffers) and returns the pool it drew from: a
+  /// composite layer (Residual) gives each inner branch a pool of its own, since the branches'
+  /// gradients must not overwrite the block's incoming gradient, which both branches read.
+  onednn::GradientPool* exchange_pool(onednn::GradientPool* pool) { return std::exchange(pool_, pool); }
   /// A buffer for a layer's input gradient: pooled while a workspace is being built, else owned.
   dnnl::memory gradient(const dnnl::memory::desc& md) {
     return pool_ ? pool_->make(md, engine) : dnnl::memory(md, engine);

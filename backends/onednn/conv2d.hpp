@@ -3,6 +3,8 @@
 // Weights live in the arena as OIHW f32 and are reordered to the primitive's layout (and to bf16)
 // once per forward; weight gradients come back to the arena's OIHW f32 after backward. Each pass
 // uses Winograd or direct convolution as Context<cpu>::conv_algorithm says (onednn::ConvAlgorithm).
+// With groups the weights are oneDNN's 5-D G × Co/G × Ci/G × K × K (goihw: the same bytes as
+// PyTorch's Co × Ci/G × K × K); Winograd is for ungrouped convolutions only.
 #include <string>
 
 #include "backends/onednn/context.hpp"
@@ -10,9 +12,9 @@
 
 namespace ctnn {
 
-template <int Ci, int Co, int K, int S, int P, bool B, class In>
-struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cpu> {
-  using Out = typename Conv2d<Ci, Co, K, S, P, B>::template output_shape<In>;
+template <int Ci, int Co, int K, int S, int P, bool B, int G, class In>
+struct Impl<Conv2d<Ci, Co, K, S, P, B, G>, In, cpu> {
+  using Out = typename Conv2d<Ci, Co, K, S, P, B, G>::template output_shape<In>;
   using memory = dnnl::memory;
   dnnl::convolution_forward fwd;
   dnnl::convolution_backward_data bwd_data;
@@ -47,13 +49,14 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, cpu> {
     using namespace onednn;
     const auto t = ctx.act_dt();
     const memory::dims stride{S, S}, pad{P, P};
-    const memory::desc src({n, Ci, In::h, In::w}, t, tag::any), wei({Co, Ci, K, K}, t, tag::any),
-        bia({Co}, dt::f32, tag::x), dst({n, Co, Out::h, Out::w}, t, tag::any), dwei({Co, Ci, K, K}, dt::f32, tag::any);
-    src_any = src, wei_any = wei, dst_any = dst, user_wei = {{Co, Ci, K, K}, dt::f32, tag::oihw};
+    const memory::dims wdims = G == 1 ? memory::dims{Co, Ci, K, K} : memory::dims{G, Co / G, Ci / G, K, K};
+    const memory::desc src({n, Ci, In::h, In::w}, t, tag::any), wei(wdims, t, tag::any), bia({Co}, dt::f32, tag::x),
+        dst({n, Co, Out::h, Out::w}, t, tag::any), dwei(wdims, dt::f32, tag::any);
+    src_any = src, wei_any = wei, dst_any = dst, user_wei = {wdims, dt::f32, G == 1 ? tag::oihw : tag::goihw};
     weight_ptr = p.value[0];
     using A = onednn::ConvAlgorithm;
-    winograd = ctx.conv_algorithm == A::winograd ||
-               (ctx.conv_algorithm == A::automatic && K == 3 && S == 1 && Ci >= 64 && Co >= 64 && t == dt::f32);
+    winograd = G == 1 && (ctx.conv_algorithm == A::winograd || (ctx.conv_algorithm == A::automatic && K == 3 &&
+                                                                S == 1 && Ci >= 64 && Co >= 64 && t == dt::f32));
     fwd_pd = make_pd([&](dnnl::algorithm algo) {
       return dnnl::convolution_forward::primitive_desc(
           {dnnl::prop_kind::forward_training, algo, src, wei, B ? bia : memory::desc(), dst, stride, pad, pad},

@@ -1,13 +1,15 @@
 #pragma once
-// Reference Conv2d: direct seven-loop convolution (contract in ctnn/layers/conv2d.hpp).
+// Reference Conv2d: direct seven-loop convolution (contract in ctnn/layers/conv2d.hpp); with
+// groups, output channel o reads only the Ci/G input channels of its group.
 #include "backends/reference/context.hpp"
 #include "ctnn/layers/conv2d.hpp"
 
 namespace ctnn {
 
-template <int Ci, int Co, int K, int S, int P, bool B, class In>
-struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, reference> {
-  using Out = typename Conv2d<Ci, Co, K, S, P, B>::template output_shape<In>;
+template <int Ci, int Co, int K, int S, int P, bool B, int G, class In>
+struct Impl<Conv2d<Ci, Co, K, S, P, B, G>, In, reference> {
+  using Out = typename Conv2d<Ci, Co, K, S, P, B, G>::template output_shape<In>;
+  static constexpr int Cg = Ci / G;  // input channels per group (weight dimension 1)
   HostTensor y, dx;
   Bound p;
   int n = 0;
@@ -26,13 +28,14 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, reference> {
       for (int o = 0; o < Co; ++o)
         for (int i = 0; i < Out::h; ++i)
           for (int j = 0; j < Out::w; ++j)
-            for (int c = 0; c < Ci; ++c)
+            for (int c = 0; c < Cg; ++c)
               for (int u = 0; u < K; ++u)
                 for (int v = 0; v < K; ++v) {
                   const int yi = i * S + u - P, xj = j * S + v - P;
                   if (yi < 0 || yi >= In::h || xj < 0 || xj >= In::w) continue;
-                  f(((std::size_t(b) * Co + o) * Out::h + i) * Out::w + j, ((std::size_t(o) * Ci + c) * K + u) * K + v,
-                    ((std::size_t(b) * Ci + c) * In::h + yi) * In::w + xj);
+                  const int ci = o / (Co / G) * Cg + c;
+                  f(((std::size_t(b) * Co + o) * Out::h + i) * Out::w + j, ((std::size_t(o) * Cg + c) * K + u) * K + v,
+                    ((std::size_t(b) * Ci + ci) * In::h + yi) * In::w + xj);
                 }
   }
 
@@ -45,7 +48,7 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, reference> {
   }
 
   const HostTensor& backward(Context<reference>&, const HostTensor& x, const HostTensor& dy, bool need_dx) {
-    std::fill_n(p.grad[0], std::size_t(Co) * Ci * K * K, 0.f);
+    std::fill_n(p.grad[0], std::size_t(Co) * Cg * K * K, 0.f);
     if (need_dx) std::fill(dx.data.begin(), dx.data.end(), 0.f);
     each([&](std::size_t yo, std::size_t wo, std::size_t xo) {
       p.grad[0][wo] += dy.data[yo] * x.data[xo];
