@@ -12,3 +12,4 @@
 #include "backends/cuda/loss.hpp"
 #include "backends/cuda/maxpool2d.hpp"
 #include "backends/cuda/pooling.hpp"
+#include "backends/cuda/residual.hpp"
