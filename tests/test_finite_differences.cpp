@@ -260,3 +260,34 @@ TEST_CASE("errors: CrossEntropyLoss rejects NaN logits, bad targets and sizes") 
   CHECK_THROWS_AS(ce(logits, std::vector<std::int32_t>{0, 1, 2}, 3), Error);
   CHECK_THROWS_AS(ce(logits, std::vector<std::int32_t>{}, 3), Error);
 }
+
+// ---- Residual blocks and grouped convolutions (issue 13) -------------------------------------
+// Smooth activations (Tanh, Sigmoid) inside the branches: no kinks to keep away from.
+
+TEST_CASE("finite differences: Residual, identity skip (x + body(x))") {
+  using Net = Sequential<Residual<Sequential<Conv2d<2, 2, 3, 1, 1>, Tanh, Conv2d<2, 2, 3, 1, 1, false>>>, Tanh>;
+  check_net<Net, Shape<2, 4, 3>>("residual identity", 2, uniform(2 * 2 * 4 * 3, 31));
+}
+
+TEST_CASE("finite differences: Residual with projection and BatchNorm in both branches, train and eval") {
+  using Block = Residual<Sequential<Conv2d<2, 3, 3, 2, 1, false>, BatchNorm2d, Sigmoid, Conv2d<3, 3, 3, 1, 1>>,
+                         Sequential<Conv2d<2, 3, 1, 2, 0, false>, BatchNorm2d>>;
+  using Net = Sequential<Conv2d<2, 2, 1>, Block, Flatten, Linear<12, 2>>;
+  check_net<Net, Shape<2, 4, 4>>("residual projection train", 3, uniform(3 * 2 * 4 * 4, 32), 32);
+  check_net<Net, Shape<2, 4, 4>>("residual projection eval", 3, uniform(3 * 2 * 4 * 4, 33), 33, false);
+}
+
+TEST_CASE("finite differences: nested Residual blocks") {
+  using Inner = Residual<Sequential<Conv2d<2, 2, 3, 1, 1, false>, Tanh>>;
+  using Net = Sequential<Residual<Sequential<Inner, Conv2d<2, 2, 1>, BatchNorm2d>>>;
+  check_net<Net, Shape<2, 3, 3>>("residual nested", 2, uniform(2 * 2 * 3 * 3, 34), 34);
+}
+
+TEST_CASE("finite differences: grouped and depthwise Conv2d") {
+  check_net<Sequential<Conv2d<4, 6, 3, 1, 1, true, 2>>, Shape<4, 4, 3>>("conv2d groups 2", 2,
+                                                                        uniform(2 * 4 * 4 * 3, 35));
+  check_net<Sequential<Conv2d<3, 3, 3, 2, 1, false, 3>>, Shape<3, 5, 5>>("conv2d depthwise s2", 2,
+                                                                         uniform(2 * 3 * 5 * 5, 36));
+  check_net<Sequential<Conv2d<2, 6, 3, 1, 0, true, 2>>, Shape<2, 4, 4>>("conv2d groups 2, 1 -> 3 per group", 2,
+                                                                        uniform(2 * 2 * 4 * 4, 37));
+}
