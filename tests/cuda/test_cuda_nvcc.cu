@@ -16,6 +16,13 @@ using Net = Sequential<Conv2d<3, 4, 3, 1, 1>, BatchNorm2d, ReLU, MaxPool2d<2, 2>
 // The layers added later: activations, average and global pools, Scale.
 using Net2 = Sequential<Conv2d<3, 4, 3, 1, 1, false>, GELU, AvgPool2d<3, 2, 1>, LeakyReLU<>, Tanh, AdaptiveAvgPool2d<1>,
                         AdaptiveMaxPool2d<1>, Flatten, Linear<4, 3>, Scale<0.125_r>>;
+// Residual blocks (identity and projection skips) and grouped/depthwise convolutions.
+using Net3 =
+    Sequential<Conv2d<3, 4, 3, 1, 1, false>, BatchNorm2d, ReLU,
+               Residual<Sequential<Conv2d<4, 4, 3, 1, 1, false, 2>, BatchNorm2d, ReLU>>,
+               Residual<Sequential<Conv2d<4, 8, 3, 2, 1, false>, BatchNorm2d, ReLU, Conv2d<8, 8, 3, 1, 1, true, 8>>,
+                        Sequential<Conv2d<4, 8, 1, 2, 0, false>, BatchNorm2d>>,
+               AdaptiveMaxPool2d<1>, Flatten, Linear<8, 3, false>>;
 
 template <class N>
 int step() {
@@ -42,6 +49,7 @@ int main() {
     std::printf("test_cuda_nvcc: SKIPPED: no CUDA device\n");
     return 77;
   }
-  const int rc = step<Net>();
-  return rc ? rc : step<Net2>();
+  int rc = step<Net>();
+  if (!rc) rc = step<Net2>();
+  return rc ? rc : step<Net3>();
 }

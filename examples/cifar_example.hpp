@@ -1,0 +1,182 @@
+#pragma once
+// What the CIFAR-10 examples (alexnet_cifar10, resnet9_cifar10) share: the command line (data,
+// limits, validation split, seed, output folder, resume, threads, device, precision, convolution
+// algorithm, summary), loading the data, building the Model, running train::Trainer with the
+// example's recipe (checkpoints, metrics.csv, curves), the report, and the error handling (every
+// bad input: one line, exit code 2). An example adds its presets and its nets.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "ctnn/ctnn.hpp"
+#include "ctnn/data/cifar10.hpp"
+#include "ctnn/threads.hpp"
+#include "ctnn/train/trainer.hpp"
+
+namespace cifar_example {
+
+namespace fs = std::filesystem;
+
+struct Args {
+  std::string data, preset, out, device = "cpu", precision = "auto", conv = "auto";
+  double epochs_scale = 1.0;
+  std::size_t limit_train = 0, limit_test = 0, val_split = 0;
+  std::uint64_t seed = 1;
+  int threads = 0;  // 0: leave oneDNN's default (OMP_NUM_THREADS, else all cores)
+  bool resume = false, summary = false;
+};
+
+/// Usage errors: printed without a stack trace, exit code 2.
+struct UsageError : ctnn::Error {
+  using ctnn::Error::Error;
+};
+
+inline std::string default_data_dir() {
+  for (const char* d : {"../shared/data/cifar10", "data/cifar-10-batches-bin"})
+    if (fs::exists(d)) return d;
+  return "data/cifar-10-batches-bin";
+}
+
+/// Every option but --preset (the example's own list).
+inline void add_common_options(CLI::App& app, Args& a) {
+  static const CLI::Validator positive(
+      [](std::string& v) { return std::stod(v) > 0 ? std::string() : "must be greater than 0, got " + v; }, "> 0");
+  app.add_option("--data", a.data, "folder with data_batch_1..5 and test_batch (.bin or .bin.gz)");
+  app.add_option("--epochs-scale", a.epochs_scale, "multiply every stage's epochs (rounded, >= 1 per stage)")
+      ->check(positive);
+  app.add_option("--limit-train", a.limit_train, "use the first N training images (0 = all)");
+  app.add_option("--limit-test", a.limit_test, "use the first N test images (0 = all)");
+  app.add_option("--val-split", a.val_split,
+                 "hold out the last N training images (after --limit-train) as the evaluation split instead of the "
+                 "test set (0 = evaluate on the test set); tune on this, never on the test set");
+  app.add_option("--seed", a.seed, "seed for initialisation, shuffling, augmentation, dropout");
+  app.add_option("--out", a.out, "folder for metrics.csv, checkpoint.safetensors, curves.png");
+  app.add_flag("--resume", a.resume, "continue from <out>/checkpoint.safetensors");
+  app.add_option("--threads", a.threads, "CPU threads (default: OMP_NUM_THREADS, else all cores)")->check(positive);
+  app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--precision", a.precision,
+                 "auto (bf16 where the CPU has bf16 instructions, else f32), f32 or bf16 (CPU: needs AVX-512)")
+      ->check(CLI::IsMember({"auto", "f32", "bf16"}));
+  app.add_option("--conv", a.conv,
+                 "CPU convolution algorithm: auto (Winograd for wide 3x3 stride-1 fp32 layers where oneDNN has it), "
+                 "direct or winograd")
+      ->check(CLI::IsMember({"auto", "direct", "winograd"}));
+  app.add_flag("--summary", a.summary, "print the torchsummary-style table and exit");
+}
+
+/// Parses the command line; returns -1 to go on, else the exit code (help: 0, bad option: 2).
+inline int parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << e.what() << "\n(run with --help for the options)\n";
+    return 2;
+  }
+  return -1;
+}
+
+/// Stages with every stage's epochs multiplied by --epochs-scale (rounded, at least 1).
+inline std::vector<ctnn::train::Stage> scaled(std::vector<ctnn::train::Stage> s, const Args& a) {
+  for (auto& st : s) st.epochs = std::max(1, int(std::lround(st.epochs * a.epochs_scale)));
+  return s;
+}
+
+/// Trains Net on CIFAR-10 with the recipe `o` (stages, optimizer, augmentation; what the command
+/// line decides is filled in here) and prints the report; `program` names the example in the log.
+template <class Net, class Backend>
+int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o) {
+  using namespace ctnn;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto data = data::Cifar10::load(a.data, a.limit_train, a.limit_test);
+  if (a.val_split > 0) {  // the last N training images become the evaluation split
+    if (a.val_split >= data.train.size())
+      throw UsageError("--val-split " + std::to_string(a.val_split) + ": the training split has only " +
+                       std::to_string(data.train.size()) + " images");
+    const std::size_t keep = data.train.size() - a.val_split;
+    data.test.images.assign(data.train.images.begin() + std::ptrdiff_t(keep * data::kCifarPixels),
+                            data.train.images.end());
+    data.test.labels.assign(data.train.labels.begin() + std::ptrdiff_t(keep), data.train.labels.end());
+    data.train.images.resize(keep * data::kCifarPixels);
+    data.train.labels.resize(keep);
+  }
+  const Precision asked = a.precision == "bf16"  ? Precision::bf16
+                          : a.precision == "f32" ? Precision::f32
+                                                 : Precision::automatic;
+  Model<Net, models::CifarImage, Backend> model(a.seed, asked);
+  // What runs, and why: auto is bf16 only where the CPU computes bf16 natively (AVX512-BF16, AMX).
+  const std::string precision = model.context().precision == Precision::bf16 ? "bf16" : "f32";
+  std::string why = "asked";
+  if (asked == Precision::automatic) {
+    if constexpr (std::is_same_v<Backend, ctnn::cpu>)
+      why = precision == "bf16" ? "auto: this CPU has bf16 instructions" : "auto: this CPU has no bf16 instructions";
+    else
+      why = "auto: this backend computes in f32";
+  }
+#if CTNN_WITH_ONEDNN
+  if constexpr (std::is_same_v<Backend, ctnn::cpu>) {
+    using A = onednn::ConvAlgorithm;
+    model.context().conv_algorithm = a.conv == "direct" ? A::direct : a.conv == "winograd" ? A::winograd : A::automatic;
+  }
+#endif
+  o.seed = a.seed;
+  o.out = a.out;
+  o.resume = a.resume;
+  o.metadata.insert(
+      {{"preset", a.preset},
+       {"precision", precision},
+       {"eval_split", a.val_split ? "last " + std::to_string(a.val_split) + " training images" : "test"}});
+  o.divergence_advice = "lower the learning rate and resume with --resume";
+  fmt::print("ctnn {}: preset {} on {} ({} threads, {} ({})), {} train / {} {} images from {}\n", program, a.preset,
+             a.device, ctnn::num_threads(), precision, why, data.train.size(), data.test.size(),
+             a.val_split ? "validation" : "test", a.data);
+  std::fflush(stdout);  // the log of a background run shows at once what is running
+  train::Trainer trainer(model, data, o);
+  const auto last = trainer.run();
+  std::vector<std::string> names(data::kCifar10Classes.begin(), data::kCifar10Classes.end());
+  fmt::print("{}", train::confusion_report(trainer.last_evaluation().confusion, names));
+  if (train::render_curves(a.out)) fmt::print("curves: {}\n", (fs::path(a.out) / "curves.png").string());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fmt::print("final test_acc={:.2f} test_loss={:.4f} epochs={} seconds={:.0f}{}\n", last.test_acc, last.test_loss,
+             last.epoch, secs,
+             std::isnan(last.test_acc_tta) ? std::string() : fmt::format(" test_acc_tta={:.2f}", last.test_acc_tta));
+  return 0;
+}
+
+/// Checks --out, sets the threads, and calls dispatch.template operator()<Backend>() for the
+/// --device asked; every error is one line on stderr and exit code 2.
+template <class Dispatch>
+int run(const Args& a, Dispatch&& dispatch) {
+  try {
+    std::error_code ec;
+    fs::create_directories(a.out, ec);
+    const auto probe = fs::path(a.out) / ".write-test";
+    if (ec || !std::ofstream(probe))
+      throw UsageError("--out " + a.out + ": folder cannot be created or is not writable");
+    fs::remove(probe);
+    if (a.threads > 0) ctnn::set_num_threads(a.threads);
+    if (a.device == "cuda") {
+#if CTNN_WITH_CUDA
+      return dispatch.template operator()<ctnn::cuda>();
+#else
+      throw UsageError("--device cuda: this build has no CUDA backend (configure with -DCTNN_WITH_CUDA=ON)");
+#endif
+    }
+#if CTNN_WITH_ONEDNN
+    return dispatch.template operator()<ctnn::cpu>();
+#else
+    return dispatch.template operator()<ctnn::reference>();
+#endif
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace cifar_example
