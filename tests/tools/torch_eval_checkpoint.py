@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Load a ctnn checkpoint (examples/alexnet_cifar10's checkpoint.safetensors) into the same net
-in PyTorch and evaluate it on the CIFAR-10 test set: same accuracy => same layout and semantics.
+"""Load a ctnn checkpoint (examples/alexnet_cifar10's or resnet9_cifar10's checkpoint.safetensors)
+into the same net in PyTorch and evaluate it on the CIFAR-10 test set: same accuracy => same
+layout and semantics. ResNet-9 (metadata model=resnet9) is tests/tools/resnet9_torch.py's module.
 
     /usr/bin/python3 tests/tools/torch_eval_checkpoint.py runs/alexnet/checkpoint.safetensors \
         [--data DIR] [--limit-test N] [--limit-train N] [--expect ACC [--tolerance 0.1]]
@@ -84,7 +85,12 @@ def main():
 
     state, meta = load_safetensors(a.checkpoint)
     preset = meta.get("preset", "best")
-    model = make_net(preset)
+    if meta.get("model") == "resnet9":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from resnet9_torch import make_resnet9
+        model = make_resnet9()
+    else:
+        model = make_net(preset)
     wanted = model.state_dict()
     dropped = sorted(k for k in state if k not in wanted)
     model.load_state_dict({k: v for k, v in state.items() if k in wanted}, strict=True)
