@@ -84,58 +84,80 @@ constexpr std::size_t decimal_length(int v) {
   return n;
 }
 
-/// Calls f(part, local, spec) for every tensor of every node of Nodes (a std::tuple<Node...>), in order.
-template <class Nodes, class F>
-constexpr void for_each_node_spec(F&& f) {
-  [&]<std::size_t... Is>(std::index_sequence<Is...>) {
-    (
-        [&] {
-          using N = std::tuple_element_t<Is, Nodes>;
-          for (const ParamSpec& s : N::layer::template params<typename N::in>()) f(N::part, N::local, s);
-        }(),
-        ...);
+/// One tensor of a branch: its layer's module path inside the block ("body", 3) and its spec.
+struct BranchTensor {
+  std::string_view part;
+  int local = 0;
+  ParamSpec spec{};
+};
+
+// The tensors of every node of a branch (a std::tuple<Node...>), in order. Written without
+// lambdas: Clang 14 crashes on lambdas in these constant initialisers.
+template <class N, std::size_t C>
+constexpr void append_tensors(std::array<BranchTensor, C>& out, std::size_t& k) {
+  constexpr auto specs = N::layer::template params<typename N::in>();
+  for (std::size_t i = 0; i < specs.size(); ++i) out[k++] = BranchTensor{N::part, N::local, specs[i]};
+}
+template <class Nodes>
+struct branch_tensors;
+template <class... Ns>
+struct branch_tensors<std::tuple<Ns...>> {
+  static constexpr std::size_t count = (std::size_t{0} + ... + Ns::layer::template params<typename Ns::in>().size());
+  static constexpr std::array<BranchTensor, count> make() {
+    std::array<BranchTensor, count> out{};
+    std::size_t k = 0;
+    (append_tensors<Ns>(out, k), ...);
+    return out;
   }
-  (std::make_index_sequence<std::tuple_size_v<Nodes>>{});
+};
+template <std::size_t A, std::size_t B>
+constexpr std::array<BranchTensor, A + B> join(const std::array<BranchTensor, A>& a,
+                                               const std::array<BranchTensor, B>& b) {
+  std::array<BranchTensor, A + B> out{};
+  for (std::size_t i = 0; i < A; ++i) out[i] = a[i];
+  for (std::size_t i = 0; i < B; ++i) out[A + i] = b[i];
+  return out;
 }
 
-/// The tensors' full names inside a block ("body.0.weight", ...) as one static character array:
-/// ParamSpec names are `const char*`, so they need storage that outlives the constant evaluation.
-template <class... NodeLists>
-struct block_names {
-  static constexpr std::size_t count = [] {
-    std::size_t n = 0;
-    (for_each_node_spec<NodeLists>([&](std::string_view, int, const ParamSpec&) { ++n; }), ...);
-    return n;
-  }();
-  static constexpr std::size_t chars = [] {
-    std::size_t n = 0;
-    (for_each_node_spec<NodeLists>([&](std::string_view part, int local, const ParamSpec& s) {
-       n += part.size() + 1 + decimal_length(local) + 1 + c_length(s.name) + 1;
-     }),
-     ...);
-    return n;
-  }();
-  struct Table {
-    std::array<char, chars> text{};
-    std::array<std::size_t, count> offset{};
-  };
-  static constexpr Table table = [] {
-    Table t;
-    std::size_t c = 0, k = 0;
-    auto put = [&](std::string_view part, int local, const ParamSpec& s) {
-      t.offset[k++] = c;
-      for (char ch : part) t.text[c++] = ch;
-      t.text[c++] = '.';
-      const std::size_t digits = decimal_length(local);
-      for (std::size_t d = 0; d < digits; ++d, local /= 10) t.text[c + digits - 1 - d] = char('0' + local % 10);
-      c += digits;
-      t.text[c++] = '.';
-      for (const char* p = s.name; *p; ++p) t.text[c++] = *p;
-      t.text[c++] = '\0';
-    };
-    (for_each_node_spec<NodeLists>(put), ...);
-    return t;
-  }();
+/// Characters of "part.local.name\0" for every tensor.
+template <std::size_t N>
+constexpr std::size_t name_chars(const std::array<BranchTensor, N>& t) {
+  std::size_t n = 0;
+  for (const auto& e : t) n += e.part.size() + 1 + decimal_length(e.local) + 1 + c_length(e.spec.name) + 1;
+  return n;
+}
+template <std::size_t Chars, std::size_t N>
+struct NameTable {
+  std::array<char, Chars> text{};
+  std::array<std::size_t, N> offset{};
+};
+template <std::size_t Chars, std::size_t N>
+constexpr NameTable<Chars, N> make_names(const std::array<BranchTensor, N>& tensors) {
+  NameTable<Chars, N> t;
+  std::size_t c = 0;
+  for (std::size_t k = 0; k < N; ++k) {
+    const BranchTensor& e = tensors[k];
+    t.offset[k] = c;
+    for (char ch : e.part) t.text[c++] = ch;
+    t.text[c++] = '.';
+    const std::size_t digits = decimal_length(e.local);
+    for (std::size_t d = 0, v = std::size_t(e.local); d < digits; ++d, v /= 10)
+      t.text[c + digits - 1 - d] = char('0' + v % 10);
+    c += digits;
+    t.text[c++] = '.';
+    for (const char* p = e.spec.name; *p; ++p) t.text[c++] = *p;
+    t.text[c++] = '\0';
+  }
+  return t;
+}
+
+/// A block's tensors (body first, then the projection) and their full names ("body.0.weight", ...)
+/// in static storage: ParamSpec names are `const char*`, so they must outlive the constant evaluation.
+template <class BodyNodes, class SkipNodes>
+struct block_tensors {
+  static constexpr auto tensors = join(branch_tensors<BodyNodes>::make(), branch_tensors<SkipNodes>::make());
+  static constexpr std::size_t count = tensors.size();
+  static constexpr auto names = make_names<name_chars(tensors)>(tensors);
 };
 
 template <class L, class In>
@@ -146,14 +168,11 @@ constexpr double layer_macs() {
     return 0.0;
 }
 template <class Nodes>
-constexpr double nodes_macs() {
-  return []<std::size_t... Is>(std::index_sequence<Is...>) {
-    return (
-        0.0 + ... +
-        layer_macs<typename std::tuple_element_t<Is, Nodes>::layer, typename std::tuple_element_t<Is, Nodes>::in>());
-  }
-  (std::make_index_sequence<std::tuple_size_v<Nodes>>{});
-}
+struct nodes_macs;
+template <class... Ns>
+struct nodes_macs<std::tuple<Ns...>> {
+  static constexpr double value = (0.0 + ... + layer_macs<typename Ns::layer, typename Ns::in>());
+};
 
 }  // namespace detail
 
@@ -182,21 +201,17 @@ struct Residual {
   /// The inner layers' tensors, body first, named "body.i.<name>" / "shortcut.j.<name>".
   template <class In>
   static constexpr auto params() {
-    using Names = detail::block_names<body_nodes<In>, skip_nodes<In>>;
-    std::array<ParamSpec, Names::count> out{};
-    std::size_t k = 0;
-    auto add = [&](std::string_view, int, const ParamSpec& s) {
-      out[k] = s;
-      out[k].name = Names::table.text.data() + Names::table.offset[k];
-      ++k;
-    };
-    detail::for_each_node_spec<body_nodes<In>>(add);
-    detail::for_each_node_spec<skip_nodes<In>>(add);
+    using T = detail::block_tensors<body_nodes<In>, skip_nodes<In>>;
+    std::array<ParamSpec, T::count> out{};
+    for (std::size_t k = 0; k < T::count; ++k) {
+      out[k] = T::tensors[k].spec;
+      out[k].name = T::names.text.data() + T::names.offset[k];
+    }
     return out;
   }
   /// Multiply-adds of both branches for one sample (for GFLOP/s reports); the add itself is free.
   template <class In>
-  static constexpr double macs = detail::nodes_macs<body_nodes<In>>() + detail::nodes_macs<skip_nodes<In>>();
+  static constexpr double macs = detail::nodes_macs<body_nodes<In>>::value + detail::nodes_macs<skip_nodes<In>>::value;
 };
 
 /// Layer-kind trait.
