@@ -47,8 +47,11 @@ TEST_CASE("Residual net in bf16 on oneDNN follows the f32 reference (bf16 CPUs o
   ref.backward(dy), bf.backward(dy);
   const double eg = rel(bf.gradients(), ref.gradients());
   MESSAGE("bf16 vs f32: logits " << ey << ", gradients " << eg << " (relative)");
+  // bf16 keeps 8 bits of mantissa, and train-mode BatchNorm at batch 8 amplifies it in the
+  // gradients: measured here 0.005 (logits) and 0.18 (gradients), and 0.17 for the same layers
+  // without the skip connections. A lost branch gradient (skip or body) moves them by O(1).
   CHECK(ey < 0.05);
-  CHECK(eg < 0.1);
+  CHECK(eg < 0.35);
 }
 
 TEST_CASE("Residual as the first layer: oneDNN matches the reference, with and without dx") {
