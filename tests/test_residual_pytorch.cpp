@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ctnn/models/resnet9.hpp"
 #include "helpers.hpp"
 
 using namespace ctnn;
@@ -90,4 +91,21 @@ TEST_CASE_TEMPLATE("Residual net: names, forward, gradients, running stats, SGD 
 
   model.eval();
   check_close(model.forward(x, 4), get(ref, "net.eval_logits"), kRel, kAbs, "eval logits");
+}
+
+TEST_CASE("ResNet9: tensor names, shapes and parameter count are those of the PyTorch module") {
+  // tests/tools/resnet9_torch.py's make_resnet9(), recorded by make_residual_reference.py.
+  const auto ref = load_reference("residual.safetensors");
+  Model<models::ResNet9, models::CifarImage, reference> model;
+  std::string names, shapes;
+  for (const auto& t : model.named_tensors()) {
+    names += (names.empty() ? "" : ",") + t.name;
+    std::string shape;
+    for (auto d : t.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    shapes += (shapes.empty() ? "" : ";") + shape;
+  }
+  CHECK(names == ref.metadata.at("resnet9.names"));
+  CHECK(shapes == ref.metadata.at("resnet9.shapes"));
+  CHECK(std::to_string(model.num_parameters) == ref.metadata.at("resnet9.num_params"));
+  CHECK(model.num_parameters == 6573120);
 }

@@ -15,6 +15,8 @@ Writes tests/reference/residual.safetensors:
     forward, the parameters after one SGD step (lr 0.1, momentum 0.9, nesterov, weight decay 5e-4)
     and the eval-mode logits after that step. Computed in float64 from float32 parameters and
     inputs (model.double()), then rounded to float32.
+  * metadata resnet9.names / resnet9.shapes / resnet9.num_params: the state_dict of
+    tests/tools/resnet9_torch.py's ResNet-9 (names and shapes ctnn's ResNet9 must have).
 """
 import os
 import sys
@@ -110,11 +112,22 @@ def make_net():
     return T, M
 
 
+def resnet9_metadata():
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    from resnet9_torch import make_resnet9
+    net = make_resnet9()
+    state = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    return {"resnet9.names": ",".join(state),
+            "resnet9.shapes": ";".join("x".join(str(d) for d in v.shape) for v in state.values()),
+            "resnet9.num_params": str(sum(p.numel() for p in net.parameters()))}
+
+
 if __name__ == "__main__":
     torch.manual_seed(1313)
     torch.set_num_threads(1)
     T, M = make_grouped()
     T2, M2 = make_net()
     T.update(T2), M.update(M2)
+    M.update(resnet9_metadata())
     M["generator"] = "tests/reference/make_residual_reference.py, torch " + torch.__version__
     write("residual.safetensors", T, M)
