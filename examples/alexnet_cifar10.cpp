@@ -3,7 +3,7 @@
 //   alexnet_cifar10 --preset best                 # the lab's best row, 50 epochs
 //   alexnet_cifar10 --preset bn --epochs-scale 0.1 --limit-train 5000
 //   alexnet_cifar10 --summary                     # the torchsummary table, then exit
-//   alexnet_cifar10 --threads 1                   # CPU threads (default: OMP_NUM_THREADS, else all cores)
+//   alexnet_cifar10 --threads 1                   # CPU threads (default: OMP_NUM_THREADS, else auto)
 //
 // Presets (each row adds one change to the previous, as in the lab):
 //   pure        conv-pool-ReLU and FC-ReLU only, 50 epochs, batch 128, SGD lr 0.001 momentum 0.9
@@ -26,6 +26,9 @@
 // GPU, where only a short smoke run (--epochs-scale 0.1 --limit-train 2000) was possible. Tune
 // them with --val-split 5000 (the last 5,000 training images become the evaluation split; the
 // test set is not evaluated), never on the test set.
+// --threads auto (the default unless OMP_NUM_THREADS is set) starts with all cores and lets
+// train::AdaptiveThreads use fewer while another program keeps a core busy (thread_tuner.hpp); a
+// fixed count (--threads N) makes a run repeat bit for bit.
 // --precision auto (the default) trains in bf16 where the CPU has bf16 instructions (AVX512-BF16,
 // AMX) and in f32 elsewhere; the first line says which and why, and the checkpoint records it, so
 // --resume refuses a checkpoint written in the other precision.
@@ -52,7 +55,7 @@ struct Args {
   double epochs_scale = 1.0;
   std::size_t limit_train = 0, limit_test = 0, val_split = 0;
   std::uint64_t seed = 1;
-  int threads = 0;  // 0: leave oneDNN's default (OMP_NUM_THREADS, else all cores)
+  std::string threads;  // "auto", a count, or empty: a fixed OMP_NUM_THREADS when set, else "auto"
   bool resume = false, summary = false;
 };
 
@@ -75,6 +78,11 @@ std::vector<train::Stage> stages_for(const Args& a) {
     s = {{50, 128, 0.001f}};
   for (auto& st : s) st.epochs = std::max(1, int(std::lround(st.epochs * a.epochs_scale)));
   return s;
+}
+
+/// --threads auto, or no --threads and no OMP_NUM_THREADS; only the CPU backend has threads to pick.
+bool adaptive_threads(const Args& a) {
+  return a.device == "cpu" && (a.threads == "auto" || (a.threads.empty() && !std::getenv("OMP_NUM_THREADS")));
 }
 
 template <class Net, class Backend>
@@ -130,15 +138,16 @@ int train_net(const Args& a) {
     o.tta_flip = true;
     o.ema_decay = fast ? 0.f : 0.999f;
   }
+  o.adaptive_threads = adaptive_threads(a);
   o.out = a.out;
   o.resume = a.resume;
   o.metadata = {{"preset", a.preset},
                 {"precision", precision},
                 {"eval_split", a.val_split ? "last " + std::to_string(a.val_split) + " training images" : "test"}};
   o.divergence_advice = "lower the learning rate and resume with --resume";
-  fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads, {} ({})), {} train / {} {} images from {}\n", a.preset,
-             a.device, ctnn::num_threads(), precision, why, data.train.size(), data.test.size(),
-             a.val_split ? "validation" : "test", a.data);
+  fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads{}, {} ({})), {} train / {} {} images from {}\n",
+             a.preset, a.device, ctnn::num_threads(), o.adaptive_threads ? " at most, auto" : "", precision, why,
+             data.train.size(), data.test.size(), a.val_split ? "validation" : "test", a.data);
   std::fflush(stdout);  // the log of a background run shows at once what is running
   train::Trainer trainer(model, data, o);
   const auto last = trainer.run();
@@ -185,7 +194,16 @@ int main(int argc, char** argv) {
   app.add_option("--seed", a.seed, "seed for initialisation, shuffling, augmentation, dropout");
   app.add_option("--out", a.out, "folder for metrics.csv, checkpoint.safetensors, curves.png");
   app.add_flag("--resume", a.resume, "continue from <out>/checkpoint.safetensors");
-  app.add_option("--threads", a.threads, "CPU threads (default: OMP_NUM_THREADS, else all cores)")->check(positive);
+  app.add_option("--threads", a.threads,
+                 "CPU threads: a count, or auto (start with all cores, use fewer while another program keeps one "
+                 "busy); default: OMP_NUM_THREADS when set, else auto")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            const bool count = !v.empty() && v.size() < 5 && v.find_first_not_of("0123456789") == std::string::npos &&
+                               std::stoi(v) > 0;
+            return v == "auto" || count ? std::string() : "must be auto or a count > 0, got " + v;
+          },
+          "auto|N"));
   app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--precision", a.precision,
                  "auto (bf16 where the CPU has bf16 instructions, else f32), f32 or bf16 (CPU: needs AVX-512)")
@@ -219,7 +237,7 @@ int main(int argc, char** argv) {
     if (ec || !std::ofstream(probe))
       throw UsageError("--out " + a.out + ": folder cannot be created or is not writable");
     fs::remove(probe);
-    if (a.threads > 0) ctnn::set_num_threads(a.threads);
+    if (!a.threads.empty() && a.threads != "auto") ctnn::set_num_threads(std::stoi(a.threads));
     if (a.device == "cuda") {
 #if CTNN_WITH_CUDA
       return dispatch<ctnn::cuda>(a);

@@ -19,6 +19,7 @@
 #include "ctnn/error.hpp"
 #include "ctnn/loss.hpp"
 #include "ctnn/optim/schedule.hpp"
+#include "ctnn/train/adaptive_threads.hpp"
 #include "ctnn/train/callbacks.hpp"
 #include "ctnn/train/checkpoint.hpp"
 #include "ctnn/train/ema.hpp"
@@ -75,6 +76,9 @@ struct TrainerOptions {
   /// timm ModelEmaV2 semantics) with this decay per step; 0: the weights themselves. The averages
   /// are kept in <out>/ema.safetensors for --resume.
   float ema_decay = 0.f;
+  /// Let train::AdaptiveThreads pick the thread count (up to the current one) from measured step
+  /// times: fewer when another program takes a core. Off: a fixed count, repeatable bit for bit.
+  bool adaptive_threads = false;
   float label_smoothing = 0.f;  ///< CrossEntropyLoss(label_smoothing) for training (the test loss is plain)
   std::uint64_t seed = 0;
   data::Augment augment{};
@@ -120,13 +124,14 @@ class Trainer {
     PerStepLR per_step{opt_.one_cycle.value_or(OneCycleLR{}), opt_.one_cycle.has_value()};
     if (per_step.enabled && per_step.cycle.total_steps == 0) per_step.cycle.total_steps = total_steps();
     Evaluate eval(test_loader, opt_.eval_batch_size, opt_.tta_flip);
+    AdaptiveThreads threads{opt_.adaptive_threads};
     Ema ema{opt_.ema_decay, opt_.ema_decay > 0, opt_.out / "ema.safetensors"};
     Checkpoint checkpoint{opt_.out / "checkpoint.safetensors", opt_.resume, opt_.metadata,
                           data::normalize_metadata(norm_),     opt_.seed,   opt_.quiet};
-    EpochResult last = fit(model_, train_loader, CrossEntropyLoss{opt_.label_smoothing}, optim,
-                           {stages.total_epochs(), first.batch_size}, stages, per_step, ema, eval, EmaRestore{ema},
-                           CsvLog{opt_.out / "metrics.csv", opt_.tta_flip}, checkpoint, Progress{opt_.quiet},
-                           NanGuard{checkpoint.path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
+    EpochResult last = fit(
+        model_, train_loader, CrossEntropyLoss{opt_.label_smoothing}, optim, {stages.total_epochs(), first.batch_size},
+        threads, stages, per_step, ema, eval, EmaRestore{ema}, CsvLog{opt_.out / "metrics.csv", opt_.tta_flip},
+        checkpoint, Progress{opt_.quiet}, NanGuard{checkpoint.path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
     last_eval_ = eval.last;
     if (last_eval_.confusion.empty()) {  // resumed with nothing left: still report the model
       last_eval_ = evaluate(model_, test_loader,
