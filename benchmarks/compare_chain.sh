@@ -61,7 +61,7 @@ trap 'rm -f "$log"' EXIT
 ctnn() {  # ctnn WHAT PREC BATCH ARGS...
   local what=$1 prec=$2 b=$3 line ips
   shift 3
-  line=$("$timer" --mode train --batch "$b" --precision "$prec" --iters "$ITERS" --warmup "$WARMUP" "$@" | tail -n 1)
+  line=$("$timer" --mode train --batch "$b" --precision "$prec" --iters "$ITERS" --warmup "$WARMUP" "$@" | tail -n 1) || true
   ips=$(sed -n 's/.*images_per_s_median=\([0-9.]*\).*/\1/p' <<<"$line")
   echo "$what $prec $b ${ips:-nan}" | tee -a "$log"
   echo "    $line"

@@ -70,3 +70,36 @@ TEST_CASE("ThreadTuner: one thread at most never changes; bad reports are ignore
   CHECK_FALSE(u.record(1.0, 0).has_value());
   CHECK(u.threads() == 2);
 }
+
+// Model::reset_workspaces (what AdaptiveThreads calls when the count changes) must not change
+// training: the weights, optimizer state, BatchNorm statistics and dropout stream live outside
+// the workspaces. Steps with a reset before each one give exactly the weights of steps without.
+#include <vector>
+
+#include "helpers.hpp"
+
+TEST_CASE_TEMPLATE("Model::reset_workspaces between steps leaves training unchanged", B, CTNN_TEST_BACKENDS) {
+  using Net = ctnn::Sequential<ctnn::Conv2d<3, 8, 3, 1, 1>, ctnn::BatchNorm2d, ctnn::ReLU, ctnn::MaxPool2d<2, 2>,
+                               ctnn::Flatten, ctnn::Dropout, ctnn::Linear<8 * 4 * 4, 5>>;
+  using In = ctnn::Shape<3, 8, 8>;
+  auto train = [](bool reset) {
+    ctnn::Model<Net, In, B> m(3);
+    ctnn::SGD sgd(0.05f, 0.9f);
+    ctnn::CrossEntropyLoss loss;
+    std::vector<float> dy(6 * 5);
+    for (int step = 0; step < 4; ++step) {
+      if (reset) m.reset_workspaces();
+      const auto x = ctnn_test::uniform(6 * In::size, 100 + step);
+      const std::vector<std::int32_t> t = {0, 1, 2, 3, 4, step % 5};
+      loss(m.forward(x, 6), t, 5, dy);
+      m.backward(dy);
+      sgd.step(m.parameters(), m.gradients());
+    }
+    std::vector<float> out(m.parameters().begin(), m.parameters().end());
+    out.insert(out.end(), m.buffers().begin(), m.buffers().end());
+    return out;
+  };
+  const auto plain = train(false), with_resets = train(true);
+  REQUIRE(plain.size() == with_resets.size());
+  CHECK(plain == with_resets);
+}
