@@ -53,7 +53,7 @@ if [[ ${TORCH2:-1} != 0 ]]; then
   venv=$build/torch2-venv
   if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
     echo "installing the current PyTorch from PyPI into $venv (once; several GB with its CUDA libraries)" >&2
-    python3 -m venv "$venv" >&2 && "$venv/bin/pip" install -q torch >&2 || echo "PyTorch 2.x: install failed" >&2
+    python3 -m venv "$venv" >&2 && "$venv/bin/pip" install -q torch numpy >&2 || echo "PyTorch 2.x: install failed" >&2
   fi
   if "$venv/bin/python" -c "import torch" 2>/dev/null; then
     PY2=$venv/bin/python
