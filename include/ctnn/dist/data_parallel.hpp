@@ -97,6 +97,8 @@ struct DataParallel {
   template <class S>
   void on_fit_begin(S& s) {
     if (comm.size() == 1) return;
+    if constexpr (!C::device_memory && HasDeviceOptimizer<std::remove_cvref_t<decltype(s.model.context())>, SGD>)
+      (void)gradients(s.model);  // throws: say so before any step
     auto& host = host_of(comm);
     auto& ctx = s.model.context();
     detail::pull(s.model);
@@ -202,9 +204,11 @@ struct DataParallel {
           requires { model.context().device(g.data()); },
           "dist::DataParallel: a device communicator (Nccl) needs a device backend (ctnn::cuda)");
       return {model.context().device(g.data()), g.size()};
+    } else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, SGD>) {
+      throw Error(
+          "dist::DataParallel: on a device backend the gradients live on the device: use dist::Nccl "
+          "(<ctnn/dist/nccl.hpp>), not a host communicator");
     } else {
-      static_assert(!HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, SGD>,
-                    "dist::DataParallel: on a device backend use dist::Nccl (the gradients live on the device)");
       return g;
     }
   }
