@@ -3,7 +3,7 @@
 # in an all-reduce (the test's TIMEOUT catches a hang).
 set -uo pipefail
 mpirun=$1 prog=$2
-out=$("$mpirun" --oversubscribe -np 3 "$prog" --throw-on-rank 1 2>&1)
+out=$("$mpirun" --oversubscribe --timeout 60 -np 3 "$prog" --throw-on-rank 1 2>&1)
 rc=$?
 echo "$out" | tail -5
 [ "$rc" -ne 0 ] || { echo "expected a non-zero exit code"; exit 1; }

@@ -48,6 +48,7 @@ int my_rank = 0;
 using In = Shape<1, 8, 8>;
 using Net = Sequential<Conv2d<1, 4, 3, 1, 1>, ReLU, MaxPool2d<2, 2>, Flatten, Linear<64, 16>, Tanh, Linear<16, 10>>;
 using CifarNet = Sequential<Conv2d<3, 4, 3, 2, 1>, ReLU, MaxPool2d<4, 4>, Flatten, Linear<64, 10>>;
+using CifarBNNet = Sequential<Conv2d<3, 4, 3, 2, 1>, BatchNorm2d, ReLU, MaxPool2d<4, 4>, Flatten, Linear<64, 10>>;
 using Backend = ctnn::reference;
 
 data::InMemory<In> synthetic(std::size_t n, std::uint64_t seed, bool shuffle) {
@@ -244,6 +245,21 @@ void trainer(dist::Mpi& comm, const fs::path& base) {
                 comm.size(), d, rn.test_acc, r1.test_acc);
 }
 
+// With BatchNorm (statistics per rank) and an EMA of weights and buffers: every rank ends with
+// the same weights and the same running statistics, the mean of the ranks' own (DataParallel
+// averages them at each epoch's end; the EMA's too).
+void batchnorm_buffers(dist::Mpi& comm, const fs::path& base) {
+  Model<CifarBNNet, models::CifarImage, Backend> m(5 + std::uint64_t(comm.rank()));
+  auto o = trainer_options(base / ("bn" + std::to_string(comm.rank())), 2);
+  o.ema_decay = 0.9f;
+  const auto r = train::Trainer(m, tiny_cifar(), o, comm).run();
+  std::uint64_t h[4] = {dist::hash_of(m.parameters()), dist::hash_of(m.buffers()), 0, 0};
+  h[2] = h[0], h[3] = h[1];
+  comm.broadcast(std::span<std::uint64_t>(h, 2), 0);
+  EXPECT(h[0] == h[2] && h[1] == h[3], "BatchNorm net: weights and running statistics identical on every rank");
+  EXPECT(std::isfinite(r.test_loss) && r.test_acc >= 0, "BatchNorm net: evaluated");
+}
+
 // Part one: 1 epoch of 2 on this many ranks, checkpoint in dir (rank 0). Part two (any number of
 // ranks): resume to 2 epochs and compare with an uninterrupted one-process run.
 void resume_part(dist::Mpi& comm, const std::string& part, const fs::path& dir) {
@@ -287,6 +303,7 @@ void throw_on(dist::Mpi& comm, int bad) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines reach the log even if the job is killed
   dist::Mpi comm(&argc, &argv);
   my_rank = comm.rank();
   const std::vector<std::string> args(argv + 1, argv + argc);
@@ -305,9 +322,9 @@ int main(int argc, char** argv) {
     equivalence(comm, 24, 12, 3, Adam(0.01f), "adam");
     fs::path base = fs::temp_directory_path() / "ctnn_mpi_trainer";
     if (comm.rank() == 0) fs::remove_all(base), fs::create_directories(base);
-    std::string b = base.string();
     comm.barrier();
     trainer(comm, base);
+    batchnorm_buffers(comm, base);
     comm.barrier();
     if (comm.rank() == 0) fs::remove_all(base);
   }

@@ -108,6 +108,26 @@ inline dist::Local& local_group() {
   static dist::Local local;  // stateless
   return local;
 }
+
+/// Keeps the EMA the same on every rank. Listed after train::Ema: rank 0's averages (it alone
+/// read ema.safetensors on a resume) are broadcast once Ema has them, and at each epoch's end,
+/// when Ema has swapped its averages into the model, their running statistics are averaged over
+/// the ranks, as dist::DataParallel does for the model's own.
+template <class C>
+struct SyncEma {
+  Ema& ema;
+  dist::DataParallel<C>& parallel;
+  template <class S>
+  void on_fit_begin(S&) {
+    if (parallel.comm.size() == 1 || !ema.enabled) return;
+    dist::detail::broadcast_vector(dist::host_of(parallel.comm), ema.params, 0);
+    dist::detail::broadcast_vector(dist::host_of(parallel.comm), ema.buffers, 0);
+  }
+  template <class S>
+  void on_epoch_end(S& s) {
+    if (parallel.comm.size() > 1 && ema.swapped) parallel.average_buffers(s.model);
+  }
+};
 }  // namespace detail
 
 template <class M, dist::Communicator C = dist::Local>
@@ -165,9 +185,10 @@ class Trainer {
     Ema ema{opt_.ema_decay, opt_.ema_decay > 0, root ? opt_.out / "ema.safetensors" : std::filesystem::path()};
     Checkpoint checkpoint{opt_.out / "checkpoint.safetensors", opt_.resume, opt_.metadata,
                           data::normalize_metadata(norm_),     opt_.seed,   opt_.quiet};
+    detail::SyncEma<C> ema_sync{ema, parallel};
     const std::filesystem::path checkpoint_path = checkpoint.path;
     EpochResult last = fit(model_, train_loader, CrossEntropyLoss{opt_.label_smoothing}, optim,
-                           {stages.total_epochs(), first.batch_size}, parallel, stages, per_step, ema, eval,
+                           {stages.total_epochs(), first.batch_size}, parallel, stages, per_step, ema, ema_sync, eval,
                            EmaRestore{ema}, dist::on_root(comm_, CsvLog{opt_.out / "metrics.csv", opt_.tta_flip}),
                            dist::on_root(comm_, std::move(checkpoint)), dist::on_root(comm_, Progress{opt_.quiet}),
                            NanGuard{checkpoint_path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
