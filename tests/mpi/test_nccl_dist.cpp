@@ -1,5 +1,6 @@
-// Data parallelism on NCCL, one rank per GPU (`mpirun -np N` on a host with N GPUs): N ranks ×
-// B/N give the weights of one process × B on the CUDA backend. Built whenever ctnn::nccl exists
+// Data parallelism on the CUDA backend, one rank per GPU (`mpirun -np N` on a host with N GPUs):
+// N ranks × B/N give the weights of one process × B, with dist::Nccl (device gradients) and with
+// dist::Mpi (gradients copied to the host and back). Built whenever ctnn::nccl exists
 // (CI compiles it); exits 77 (skipped) where there are fewer GPUs than ranks.
 #include <cuda_runtime_api.h>
 
@@ -56,23 +57,38 @@ int main(int argc, char** argv) {
   train::fit(one, data_one, CrossEntropyLoss{}, SGD(0.05f, 0.9f), {epochs, batch});
   one.context().pull();
 
-  Model<Net, In, cuda> many(100 + std::uint64_t(mpi.rank()));
-  exact_math(many);
-  dist::Nccl nccl(mpi, many.context().stream());
-  auto data_many = synthetic(23, 9);
-  dist::Shard shard(data_many, mpi.rank(), mpi.size());
-  dist::DataParallel<dist::Nccl> parallel{nccl, {.bucket_elements = 300}};
-  train::fit(many, shard, CrossEntropyLoss{}, SGD(0.05f, 0.9f), {epochs, batch}, parallel);
-  many.context().pull();
-
-  const auto a = many.parameters(), b = one.parameters();
-  double worst = 0, scale = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::fabs(double(a[i]) - double(b[i]))), scale = std::max(scale, std::fabs(double(b[i])));
-  double bad = !(worst <= 1e-5 * scale);
-  mpi.allreduce_sum(std::span<double>(&bad, 1));
-  if (mpi.rank() == 0)
-    std::printf("%s: NCCL on %d ranks, weights within %.3g (relative) of one process\n", bad ? "FAILED" : "PASSED",
-                mpi.size(), worst / scale);
+  double bad = 0;
+  auto compare = [&](auto& many, const char* what) {
+    many.context().pull();
+    const auto a = many.parameters(), b = one.parameters();
+    double worst = 0, scale = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      worst = std::max(worst, std::fabs(double(a[i]) - double(b[i]))), scale = std::max(scale, std::fabs(double(b[i])));
+    double here = !(worst <= 1e-5 * scale);
+    mpi.allreduce_sum(std::span<double>(&here, 1));
+    bad += here;
+    if (mpi.rank() == 0)
+      std::printf("%s: %s on %d ranks, weights within %.3g (relative) of one process\n", here ? "FAILED" : "PASSED",
+                  what, mpi.size(), worst / scale);
+  };
+  {
+    Model<Net, In, cuda> many(100 + std::uint64_t(mpi.rank()));
+    exact_math(many);
+    dist::Nccl nccl(mpi, many.context().stream());
+    auto data_many = synthetic(23, 9);
+    dist::Shard shard(data_many, mpi.rank(), mpi.size());
+    dist::DataParallel<dist::Nccl> parallel{nccl, {.bucket_elements = 300}};
+    train::fit(many, shard, CrossEntropyLoss{}, SGD(0.05f, 0.9f), {epochs, batch}, parallel);
+    compare(many, "NCCL");
+  }
+  {
+    Model<Net, In, cuda> many(100 + std::uint64_t(mpi.rank()));
+    exact_math(many);
+    auto data_many = synthetic(23, 9);
+    dist::Shard shard(data_many, mpi.rank(), mpi.size());
+    dist::DataParallel<dist::Mpi> parallel{mpi, {.bucket_elements = 300}};
+    train::fit(many, shard, CrossEntropyLoss{}, SGD(0.05f, 0.9f), {epochs, batch}, parallel);
+    compare(many, "MPI with host copies");
+  }
   return bad ? 1 : 0;
 }

@@ -97,7 +97,8 @@ struct DataParallel {
   template <class S>
   void on_fit_begin(S& s) {
     if (comm.size() == 1) return;
-    if constexpr (!C::device_memory && HasDeviceOptimizer<std::remove_cvref_t<decltype(s.model.context())>, SGD>)
+    if constexpr (!C::device_memory && HasDeviceOptimizer<std::remove_cvref_t<decltype(s.model.context())>, SGD> &&
+                  !requires { s.model.context().push_gradients(); })
       (void)gradients(s.model);  // throws: say so before any step
     auto& host = host_of(comm);
     auto& ctx = s.model.context();
@@ -126,6 +127,9 @@ struct DataParallel {
     else
       host_of(comm).allreduce_sum(std::span<double>(&global, 1));
     if (local == 0) ++s.model.context().step;  // keep the dropout step counter in line with the others
+    // A device backend with a host communicator (dist::Mpi): the gradients cross to the host and back.
+    constexpr bool host_copies = !C::device_memory && requires { s.model.context().push_gradients(); };
+    if constexpr (host_copies) s.model.context().pull_gradients();
     std::span<float> g = gradients(s.model);
     if constexpr (!C::device_memory)
       if (local == 0) std::fill(g.begin(), g.end(), 0.f);  // no backward ran: the arena holds the last step's
@@ -143,6 +147,7 @@ struct DataParallel {
       }
       end = begin;
     }
+    if constexpr (host_copies) s.model.context().push_gradients();
     reduce_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ++reduce_steps;
   }
@@ -194,8 +199,8 @@ struct DataParallel {
   }
 
  private:
-  /// The gradient arena where the communicator reads it: host memory, or the device mirror for a
-  /// device communicator (Nccl) on a device backend.
+  /// The gradient arena where the communicator reads it: host memory (on a device backend after
+  /// pull_gradients), or the device mirror for a device communicator (Nccl).
   template <class M>
   std::span<float> gradients(M& model) {
     auto g = model.gradients();
@@ -204,10 +209,11 @@ struct DataParallel {
           requires { model.context().device(g.data()); },
           "dist::DataParallel: a device communicator (Nccl) needs a device backend (ctnn::cuda)");
       return {model.context().device(g.data()), g.size()};
-    } else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, SGD>) {
+    } else if constexpr (HasDeviceOptimizer<std::remove_cvref_t<decltype(model.context())>, SGD> &&
+                         !requires { model.context().push_gradients(); }) {
       throw Error(
-          "dist::DataParallel: on a device backend the gradients live on the device: use dist::Nccl "
-          "(<ctnn/dist/nccl.hpp>), not a host communicator");
+          "dist::DataParallel: this device backend cannot hand its gradients to a host communicator "
+          "(no pull_gradients/push_gradients): use a device communicator such as dist::Nccl");
     } else {
       return g;
     }
