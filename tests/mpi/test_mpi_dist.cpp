@@ -191,6 +191,25 @@ void broadcast_at_start(dist::Mpi& comm) {
   EXPECT(rel_diff(m.parameters(), rank0.parameters()) == 0, "after the broadcast every rank holds rank 0's weights");
 }
 
+// The weight-hash check notices one changed bit on one rank, and says so on every rank.
+void hash_check(dist::Mpi& comm) {
+  Model<Net, In, Backend> m(7);
+  dist::DataParallel<dist::Mpi> parallel{comm};
+  bool threw = false;
+  parallel.check_identical(m, "at the start");
+  if (comm.size() > 1 && comm.rank() == comm.size() - 1) {
+    auto p = m.parameters();
+    std::uint32_t bits;
+    std::memcpy(&bits, &p[3], 4), bits ^= 1u, std::memcpy(&p[3], &bits, 4);
+  }
+  try {
+    parallel.check_identical(m, "after a flipped bit");
+  } catch (const Error& e) {
+    threw = std::string(e.what()).find("differ from rank 0") != std::string::npos;
+  }
+  EXPECT(threw == (comm.size() > 1), "hash check: threw %d", int(threw));
+}
+
 data::Cifar10Split random_split(std::size_t n, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   data::Cifar10Split s;
@@ -317,6 +336,7 @@ int main(int argc, char** argv) {
     collectives(comm);
     shards(comm);
     broadcast_at_start(comm);
+    hash_check(comm);
     equivalence(comm, 23, 6, 2, SGD(0.05f, 0.9f, 0.f, 1e-3f), "sgd");
     equivalence(comm, 25, 6, 2, SGD(0.05f, 0.9f, 0.f, 0.f, true), "nesterov");  // last batch of 1
     equivalence(comm, 24, 12, 3, Adam(0.01f), "adam");
