@@ -32,6 +32,9 @@
 // --precision auto (the default) trains in bf16 where the CPU has bf16 instructions (AVX512-BF16,
 // AMX) and in f32 elsewhere; the first line says which and why, and the checkpoint records it, so
 // --resume refuses a checkpoint written in the other precision.
+// --distributed (under `mpirun -np N`, build with Open MPI: libopenmpi-dev) trains data-parallel on
+// N processes, one CPU thread each unless --threads says otherwise; the stages' batch sizes are the
+// global batches, so the run sees the same batches as one process; only rank 0 prints and writes.
 // The last line is always: final test_acc=<%> test_loss=<nats> epochs=<n> seconds=<s>
 // (followed by test_acc_tta=<%> for the presets with TTA; with --val-split the figures are the
 // validation split's).
@@ -39,11 +42,17 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <span>
 #include <thread>
 #include <type_traits>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/data/cifar10.hpp"
+#include "ctnn/dist/communicator.hpp"
+#if CTNN_WITH_MPI
+#include "ctnn/dist/mpi.hpp"
+#endif
 #include "ctnn/threads.hpp"
 #include "ctnn/train/trainer.hpp"
 
@@ -56,7 +65,43 @@ struct Args {
   std::size_t limit_train = 0, limit_test = 0, val_split = 0;
   std::uint64_t seed = 1;
   std::string threads;  // "auto", a count, or empty: a fixed OMP_NUM_THREADS when set, else "auto"
-  bool resume = false, summary = false;
+  bool resume = false, summary = false, distributed = false;
+};
+
+/// The example's process group: Open MPI with --distributed (in a build that has it), else the
+/// group of one. One type either way, so the trainer is compiled once.
+struct Group {
+  static constexpr bool device_memory = false;
+#if CTNN_WITH_MPI
+  std::unique_ptr<dist::Mpi> mpi;
+  int rank() const { return mpi ? mpi->rank() : 0; }
+  int size() const { return mpi ? mpi->size() : 1; }
+  template <class T>
+  void allreduce_sum(std::span<T> x) {
+    if (mpi) mpi->allreduce_sum(x);
+  }
+  template <class T>
+  void broadcast(std::span<T> x, int root) {
+    if (mpi) mpi->broadcast(x, root);
+  }
+  void barrier() {
+    if (mpi) mpi->barrier();
+  }
+  [[noreturn]] void abort(const std::string& why) {
+    if (mpi) mpi->abort(why);
+    dist::Local{}.abort(why);
+  }
+#else
+  dist::Local local;
+  int rank() const { return 0; }
+  int size() const { return 1; }
+  template <class T>
+  void allreduce_sum(std::span<T>) {}
+  template <class T>
+  void broadcast(std::span<T>, int) {}
+  void barrier() {}
+  [[noreturn]] void abort(const std::string& why) { local.abort(why); }
+#endif
 };
 
 /// Usage errors: printed without a stack trace, exit code 2.
@@ -80,13 +125,16 @@ std::vector<train::Stage> stages_for(const Args& a) {
   return s;
 }
 
-/// --threads auto, or no --threads and no OMP_NUM_THREADS; only the CPU backend has threads to pick.
+/// --threads auto, or no --threads and no OMP_NUM_THREADS; only the CPU backend has threads to pick,
+/// and with --distributed each rank keeps one thread (the ranks are the parallelism).
 bool adaptive_threads(const Args& a) {
-  return a.device == "cpu" && (a.threads == "auto" || (a.threads.empty() && !std::getenv("OMP_NUM_THREADS")));
+  return a.device == "cpu" && !a.distributed &&
+         (a.threads == "auto" || (a.threads.empty() && !std::getenv("OMP_NUM_THREADS")));
 }
 
 template <class Net, class Backend>
-int train_net(const Args& a) {
+int train_net(const Args& a, Group& group) {
+  const bool root = group.rank() == 0;
   const auto t0 = std::chrono::steady_clock::now();
   auto data = data::Cifar10::load(a.data, a.limit_train, a.limit_test);
   if (a.val_split > 0) {  // the last N training images become the evaluation split
@@ -145,12 +193,20 @@ int train_net(const Args& a) {
                 {"precision", precision},
                 {"eval_split", a.val_split ? "last " + std::to_string(a.val_split) + " training images" : "test"}};
   o.divergence_advice = "lower the learning rate and resume with --resume";
-  fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads{}, {} ({})), {} train / {} {} images from {}\n",
-             a.preset, a.device, ctnn::num_threads(), o.adaptive_threads ? " at most, auto" : "", precision, why,
-             data.train.size(), data.test.size(), a.val_split ? "validation" : "test", a.data);
+  o.quiet = !root;
+  if (root)
+    fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads{}, {} ({})), {} train / {} {} images from {}\n",
+               a.preset, a.device, ctnn::num_threads(),
+               group.size() > 1     ? fmt::format(" x {} ranks", group.size())
+               : o.adaptive_threads ? std::string(" at most, auto")
+                                    : std::string(),
+               precision, why, data.train.size(), data.test.size(), a.val_split ? "validation" : "test", a.data);
   std::fflush(stdout);  // the log of a background run shows at once what is running
-  train::Trainer trainer(model, data, o);
+  train::Trainer trainer(model, data, o, group);
   const auto last = trainer.run();
+  if (!root) return 0;
+  if (group.size() > 1)
+    fmt::print("gradient all-reduce: {:.2f} s in all over {} ranks\n", trainer.allreduce_seconds(), group.size());
   std::vector<std::string> names(data::kCifar10Classes.begin(), data::kCifar10Classes.end());
   fmt::print("{}", train::confusion_report(trainer.last_evaluation().confusion, names));
   if (train::render_curves(a.out)) fmt::print("curves: {}\n", (fs::path(a.out) / "curves.png").string());
@@ -162,11 +218,11 @@ int train_net(const Args& a) {
 }
 
 template <class Backend>
-int dispatch(const Args& a) {
-  if (a.preset == "pure") return train_net<models::AlexNetCifarPure, Backend>(a);
-  if (a.preset == "bn") return train_net<models::AlexNetCifarBNM<0.9_r>, Backend>(a);
-  if (a.preset == "fast" || a.preset == "max") return train_net<models::AlexNetCifar, Backend>(a);
-  return train_net<models::AlexNetCifarM<0.9_r>, Backend>(a);
+int dispatch(const Args& a, Group& g) {
+  if (a.preset == "pure") return train_net<models::AlexNetCifarPure, Backend>(a, g);
+  if (a.preset == "bn") return train_net<models::AlexNetCifarBNM<0.9_r>, Backend>(a, g);
+  if (a.preset == "fast" || a.preset == "max") return train_net<models::AlexNetCifar, Backend>(a, g);
+  return train_net<models::AlexNetCifarM<0.9_r>, Backend>(a, g);
 }
 
 std::string default_data_dir() {
@@ -213,6 +269,9 @@ int main(int argc, char** argv) {
                  "direct or winograd")
       ->check(CLI::IsMember({"auto", "direct", "winograd"}));
   app.add_flag("--summary", a.summary, "print the torchsummary-style table and exit");
+  app.add_flag("--distributed", a.distributed,
+               "data-parallel over the processes of `mpirun -np N` (Open MPI); batch sizes are global; one thread "
+               "per rank unless --threads is given");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -230,27 +289,41 @@ int main(int argc, char** argv) {
       std::cout << summary<models::AlexNetCifar, models::CifarImage>();
     return 0;
   }
+  Group group;
   try {
-    std::error_code ec;
-    fs::create_directories(a.out, ec);
-    const auto probe = fs::path(a.out) / ".write-test";
-    if (ec || !std::ofstream(probe))
-      throw UsageError("--out " + a.out + ": folder cannot be created or is not writable");
-    fs::remove(probe);
-    if (!a.threads.empty() && a.threads != "auto") ctnn::set_num_threads(std::stoi(a.threads));
+    if (a.distributed) {
+#if CTNN_WITH_MPI
+      group.mpi = std::make_unique<dist::Mpi>(&argc, &argv);
+#else
+      throw UsageError("--distributed: this build has no MPI (install libopenmpi-dev openmpi-bin and reconfigure)");
+#endif
+    }
+    if (group.rank() == 0) {  // only rank 0 writes (the others may be on hosts without this folder)
+      std::error_code ec;
+      fs::create_directories(a.out, ec);
+      const auto probe = fs::path(a.out) / ".write-test";
+      if (ec || !std::ofstream(probe))
+        throw UsageError("--out " + a.out + ": folder cannot be created or is not writable");
+      fs::remove(probe);
+    }
+    if (!a.threads.empty() && a.threads != "auto")
+      ctnn::set_num_threads(std::stoi(a.threads));
+    else if (a.distributed)
+      ctnn::set_num_threads(1);  // one thread per rank: ranks are the parallelism
     if (a.device == "cuda") {
 #if CTNN_WITH_CUDA
-      return dispatch<ctnn::cuda>(a);
+      return dispatch<ctnn::cuda>(a, group);
 #else
       throw UsageError("--device cuda: this build has no CUDA backend (configure with -DCTNN_WITH_CUDA=ON)");
 #endif
     }
 #if CTNN_WITH_ONEDNN
-    return dispatch<ctnn::cpu>(a);
+    return dispatch<ctnn::cpu>(a, group);
 #else
-    return dispatch<ctnn::reference>(a);
+    return dispatch<ctnn::reference>(a, group);
 #endif
   } catch (const std::exception& e) {
+    if (group.size() > 1) group.abort(e.what());  // the other ranks may wait in a collective
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   }
