@@ -101,7 +101,7 @@ TEST_CASE("load_weights: mis-shaped tensors are named with both shapes; the mode
   Model<WiderHead, In, Backend> wide(6);
   const auto before = copy_of(wide.parameters());
   const std::string e = error_of([&] { load_weights(wide, p); });
-  CHECK(has(e, p.string() + ": weights do not match the network (2 problems):"));
+  CHECK(has(e, p.string() + ": weights do not match the network (2 problems: 2 mis-shaped):"));
   CHECK(has(e, "\n  mis-shaped: '5.weight': file [10, 128], net [20, 128]"));
   CHECK(has(e, "\n  mis-shaped: '5.bias': file [10], net [20]"));
   CHECK(has(e, "the file was written for\n  Conv2d[8,16,16]|"));  // the file's architecture, then the net's
@@ -117,7 +117,7 @@ TEST_CASE("load_weights: missing and unexpected tensors are listed; strict=false
   const fs::path p = write_checkpoint(tmp.path, src);
   Model<NoBatchNorm, In, Backend> net(6);
   const std::string e = error_of([&] { load_weights(net, p); });
-  CHECK(has(e, "(8 problems):"));
+  CHECK(has(e, "(8 problems: 2 missing, 6 unexpected):"));
   CHECK(has(e, "\n  missing:    '4.weight' (net: [10, 128]) is not in the file"));
   CHECK(has(e, "\n  missing:    '4.bias' (net: [10]) is not in the file"));
   for (const char* extra : {"'1.weight' [8]", "'1.bias' [8]", "'1.running_mean' [8]", "'1.running_var' [8]",
@@ -128,7 +128,7 @@ TEST_CASE("load_weights: missing and unexpected tensors are listed; strict=false
   CHECK(!has(e, "num_batches_tracked"));
 
   const std::string lax = error_of([&] { load_weights(net, p, {.strict = false}); });
-  CHECK(has(lax, "(2 problems):"));
+  CHECK(has(lax, "(2 problems: 2 missing):"));
   CHECK(!has(lax, "unexpected"));
 
   // A file with exactly the net's tensors plus one extra loads when not strict.
@@ -158,7 +158,7 @@ TEST_CASE("load_weights: wrong dtype, unreadable files and bad normalisation met
     }
   io::save_safetensors_atomic(tmp.path / "bf16.safetensors", f);
   CHECK(has(error_of([&] { load_weights(dst, tmp.path / "bf16.safetensors"); }),
-            "(1 problem):\n  wrong type: '0.bias' is BF16, expected F32"));
+            "(1 problem: 1 wrong type):\n  wrong type: '0.bias' is BF16, expected F32"));
 
   CHECK(has(error_of([&] { load_weights(dst, tmp.path / "absent.safetensors"); }), "absent.safetensors"));
 

@@ -89,7 +89,8 @@ inline bool ignored_tensor(std::string_view name) {
 
 /// Loads the weights and buffers of `model` from the safetensors file at `path`.
 /// Throws ctnn::Error, naming the file, when it cannot be read (missing, corrupt, truncated) or
-/// when its tensors do not match the net. The message then lists every problem, one per line:
+/// when its tensors do not match the net. The message then counts the problems by kind
+/// ("(3 problems: 1 missing, 2 mis-shaped)") and lists them, one per line (the first 20):
 ///   missing:    'features.3.weight' (net: [128, 96, 5, 5]) is not in the file
 ///   mis-shaped: 'classifier.0.weight': file [128, 4096], net [128, 4608]
 ///   unexpected: 'features.20.weight' [10, 10] is in the file but not in the net   (strict only)
@@ -126,8 +127,14 @@ WeightsInfo load_weights(M& model, const std::filesystem::path& path, const Load
         problems.push_back("unexpected: '" + r.name + "' " + detail::shape_str(r.shape) +
                            " is in the file but not in the net");
   if (!problems.empty()) {
+    std::string counts;  // by kind, so a cut list still says what is wrong overall
+    for (const char* kind : {"missing", "mis-shaped", "wrong type", "unexpected"}) {
+      const auto k = std::count_if(problems.begin(), problems.end(),
+                                   [&](const std::string& p) { return p.starts_with(std::string(kind) + ":"); });
+      if (k) counts += (counts.empty() ? "" : ", ") + std::to_string(k) + " " + kind;
+    }
     std::string msg = where + "weights do not match the network (" + std::to_string(problems.size()) +
-                      (problems.size() == 1 ? " problem" : " problems") + "):";
+                      (problems.size() == 1 ? " problem: " : " problems: ") + counts + "):";
     constexpr std::size_t kShown = 20;  // a wholly different net would list hundreds
     for (std::size_t i = 0; i < problems.size() && i < kShown; ++i) msg += "\n  " + problems[i];
     if (problems.size() > kShown) msg += "\n  ... and " + std::to_string(problems.size() - kShown) + " more";
