@@ -2,6 +2,7 @@
 //
 //   classify --weights runs/alexnet/checkpoint.safetensors cat.png [more.jpg ...]
 //   classify --weights net.safetensors --mean 0.4914,0.4822,0.4465 --std 0.247,0.2435,0.2616 x.png
+//   classify --weights runs/alexnet/checkpoint.safetensors --onnx alexnet.onnx   # ONNX export
 //
 // Images: anything stb_image reads (PNG, JPEG, BMP, GIF, TGA, ...; grey and alpha become RGB),
 // resized to 32×32 (stb_image_resize, Mitchell filter on downscaling) when they are not. The
@@ -31,6 +32,9 @@
 #include "ctnn/data/cifar10.hpp"
 #include "ctnn/infer.hpp"
 #include "ctnn/threads.hpp"
+#if CTNN_WITH_ONNX
+#include "ctnn/onnx/save.hpp"
+#endif
 
 namespace fs = std::filesystem;
 using namespace ctnn;
@@ -42,7 +46,7 @@ using Backend = ctnn::reference;
 #endif
 
 struct Args {
-  std::string weights, net = "auto", mean, std;
+  std::string weights, net = "auto", mean, std, onnx;
   std::vector<std::string> images;
   int top = 5, threads = 1;
 };
@@ -98,6 +102,15 @@ int run(const Args& a) {
   } else {
     throw Error(a.weights + ": the file records no input normalisation (normalize.mean/std); give --mean and --std");
   }
+  if (!a.onnx.empty()) {
+#if CTNN_WITH_ONNX
+    ctnn::onnx::save(model, a.onnx, {.metadata = data::normalize_metadata(norm)});
+    std::printf("wrote %s (ONNX opset 13: input 'input' N x 3 x 32 x 32, normalised; output 'output' N x 10 logits)\n",
+                a.onnx.c_str());
+#else
+    throw Error("--onnx: this build has no ONNX export (install libonnx-dev and libprotobuf-dev, then reconfigure)");
+#endif
+  }
   for (const auto& path : a.images) {
     const Loaded img = load_image(path);
     const Prediction p = predict(model, HwcImage{img.rgb, 32, 32, 3}, norm);
@@ -117,7 +130,8 @@ int main(int argc, char** argv) {
                  "checkpoint.safetensors of examples/alexnet_cifar10 (or the same net's "
                  "PyTorch state_dict as safetensors)")
       ->required();
-  app.add_option("images", a.images, "PNG/JPEG/BMP/... images; resized to 32x32 when needed")->required();
+  app.add_option("images", a.images, "PNG/JPEG/BMP/... images; resized to 32x32 when needed");
+  app.add_option("--onnx", a.onnx, "also write the net with these weights as an ONNX file (opset 13)");
   app.add_option("--net", a.net, "auto (from the checkpoint's preset), alexnet or pure (no BatchNorm)")
       ->check(CLI::IsMember({"auto", "alexnet", "pure"}));
   app.add_option("--mean", a.mean, "input normalisation r,g,b in [0,1] units (default: the checkpoint's)");
@@ -130,6 +144,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "error: " << e.what() << "\n(run with --help for the options)\n";
+    return 2;
+  }
+  if (a.images.empty() && a.onnx.empty()) {
+    std::cerr << "error: no image given (and no --onnx)\n(run with --help for the options)\n";
     return 2;
   }
   try {

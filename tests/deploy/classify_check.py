@@ -87,6 +87,22 @@ def main():
     check(rc == 0 and "(64x48, resized to 32x32)" in out and len([l for l in out.split("\n") if LINE.match(l)]) == 5,
           "a 64x48 image is resized and gets 5 classes")
 
+    exported = os.path.join(d, "classify.onnx")
+    rc, out, err = classify(exe, "--weights", weights, "--onnx", exported)
+    if "no ONNX export" in err:
+        print("skip: --onnx (this build has no ONNX export)")
+    else:
+        same = False
+        try:
+            import onnx
+            a, b = onnx.load(exported), onnx.load(os.path.join(d, "alexnet.onnx"))
+            same = ([n.op_type for n in a.graph.node] == [n.op_type for n in b.graph.node] and
+                    all(x.SerializeToString() == y.SerializeToString()
+                        for x, y in zip(a.graph.initializer, b.graph.initializer)))
+        except ImportError:
+            same = os.path.getsize(exported) > 0
+        check(rc == 0 and same, "--onnx writes the net: the nodes and weights of deploy_fixture's alexnet.onnx")
+
     bad = [("missing image", ["--weights", weights, os.path.join(d, "nope.png")], "image '"),
            ("not an image", ["--weights", weights, os.path.join(d, "manifest.json")], "cannot decode it"),
            ("missing weights", ["--weights", os.path.join(d, "nope.safetensors"), paths[0]], "nope.safetensors"),
