@@ -8,8 +8,9 @@
 // resized to 32×32 (stb_image_resize, Mitchell filter on downscaling) when they are not. The
 // weights: a checkpoint of examples/alexnet_cifar10 (any preset) or a PyTorch state_dict of the
 // same net saved as safetensors; the input normalisation comes from the checkpoint (Trainer records
-// it), or --mean/--std. The net: AlexNetCifar, or the BatchNorm-free one when the checkpoint says
-// preset "pure" (or --net pure). Output per image:
+// it), or --mean/--std. The net (AlexNetCifar, AlexNetCifarBN of preset bn, or AlexNetCifarPure) is
+// told by the file's tensors (Dropout shifts PyTorch's module indices), or chosen with --net. Output
+// per image:
 //   cat.png (32x32)
 //     1. cat          0.734512
 //     2. dog          0.120034
@@ -132,8 +133,10 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("images", a.images, "PNG/JPEG/BMP/... images; resized to 32x32 when needed");
   app.add_option("--onnx", a.onnx, "also write the net with these weights as an ONNX file (opset 13)");
-  app.add_option("--net", a.net, "auto (from the checkpoint's preset), alexnet or pure (no BatchNorm)")
-      ->check(CLI::IsMember({"auto", "alexnet", "pure"}));
+  app.add_option("--net", a.net,
+                 "auto (from the file's tensors), alexnet (presets dropout..max), bn (no Dropout) or pure (no "
+                 "BatchNorm, no Dropout)")
+      ->check(CLI::IsMember({"auto", "alexnet", "bn", "pure"}));
   app.add_option("--mean", a.mean, "input normalisation r,g,b in [0,1] units (default: the checkpoint's)");
   app.add_option("--std", a.std, "input normalisation r,g,b (default: the checkpoint's)");
   app.add_option("--top", a.top, "how many classes to print")->check(CLI::Range(1, 10));
@@ -153,12 +156,16 @@ int main(int argc, char** argv) {
   try {
     ctnn::set_num_threads(a.threads);
     std::string net = a.net;
-    if (net == "auto") {
-      const auto meta = io::load_safetensors(a.weights).metadata;  // fails clearly on a missing/corrupt file
-      const auto it = meta.find("preset");
-      net = it != meta.end() && it->second == "pure" ? "pure" : "alexnet";
+    if (net == "auto") {  // from the tensors, so a PyTorch state_dict without metadata works too
+      const auto f = io::load_safetensors(a.weights);  // fails clearly on a missing/corrupt file
+      net = f.find("classifier.8.weight")   ? "alexnet"
+            : f.find("classifier.6.weight") ? "bn"
+            : f.find("classifier.4.weight") ? "pure"
+                                            : "alexnet";  // none: load_weights lists what differs
     }
-    return net == "pure" ? run<models::AlexNetCifarPure>(a) : run<models::AlexNetCifar>(a);
+    if (net == "pure") return run<models::AlexNetCifarPure>(a);
+    if (net == "bn") return run<models::AlexNetCifarBN>(a);
+    return run<models::AlexNetCifar>(a);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

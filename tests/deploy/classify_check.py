@@ -2,13 +2,14 @@
 
     /usr/bin/python3 tests/deploy/classify_check.py FIXTURE_DIR CLASSIFY
 
-FIXTURE_DIR is deploy_fixture's output: alexnet.safetensors (a checkpoint with the input
-normalisation) and images.u8 (CIFAR-10 test images, CHW). Four images are written as PNG (OpenCV,
-lossless); classify must print, for each, 5 classes whose probabilities equal PyTorch's softmax of
-the same net with the same weights on the same pixels (tests/tools/torch_eval_checkpoint.py builds
-the net) within 2e-5, in PyTorch's order up to ties within that tolerance. An upscaled 64x64 copy
-must be resized and still print 5 classes. Bad inputs (missing file, not an image, weights of
-another net) must end with exit code 2 and say what is wrong.
+FIXTURE_DIR is deploy_fixture's output: checkpoints of the example's three AlexNets (alexnet,
+alexnet_bn, alexnet_pure: random weights, the input normalisation) and images.u8 (CIFAR-10 test
+images, CHW). Four images are written as PNG (OpenCV, lossless); for each net, classify must tell
+the net from the file's tensors and print, per image, 5 classes whose probabilities equal PyTorch's
+softmax of the same net with the same weights on the same pixels (tests/tools/torch_eval_checkpoint.py
+builds the net) within 2e-5, in PyTorch's order up to ties within that tolerance. An upscaled 64x48
+copy must be resized and still print 5 classes; --onnx must write the net. Bad inputs (missing file,
+not an image, weights of another net) must end with exit code 2 and say what is wrong.
 """
 import json, os, re, subprocess, sys
 
@@ -35,16 +36,10 @@ def classify(exe, *args):
     return r.returncode, r.stdout, r.stderr
 
 
-def main():
-    d, exe = sys.argv[1], sys.argv[2]
-    man = json.load(open(os.path.join(d, "manifest.json")))
-    n = man["n"]
-    images = np.fromfile(os.path.join(d, "images.u8"), np.uint8).reshape(n, 3, 32, 32)
-    labels = np.fromfile(os.path.join(d, "labels.u8"), np.uint8)
-    weights = os.path.join(d, "alexnet.safetensors")
-
+def check_net(exe, weights, images, paths):
+    """classify's top-5 of `paths` (PNGs of `images`) = PyTorch's softmax with the same weights."""
     state, meta = load_safetensors(weights)
-    net = make_net(meta.get("preset", "best"))
+    net = make_net(meta["preset"])
     wanted = net.state_dict()
     net.load_state_dict({k: v for k, v in state.items() if k in wanted}, strict=True)
     net.eval()
@@ -54,14 +49,8 @@ def main():
     bias = torch.from_numpy(-mean / std).view(1, 3, 1, 1)
     with torch.no_grad():
         probs = torch.softmax(net(torch.from_numpy(images.astype(np.float32)) * scale + bias).double(), 1).numpy()
-
-    paths = []
-    for i in range(4):
-        p = os.path.join(d, f"test{i}_{CLASSES[labels[i]]}.png")
-        cv2.imwrite(p, images[i].transpose(1, 2, 0)[:, :, ::-1])  # CHW RGB -> HWC BGR, as OpenCV writes
-        paths.append(p)
     rc, out, err = classify(exe, "--weights", weights, *paths)
-    print(out, end="")
+    print(f"-- {os.path.basename(weights)} (preset {meta['preset']})\n" + out, end="")
     check(rc == 0, f"classify exits 0 on {len(paths)} PNG images (rc={rc}{', ' + err.strip() if err else ''})")
     blocks = out.split("\n")
     for i, p in enumerate(paths):
@@ -80,6 +69,23 @@ def main():
         ordered = all(got[k][1] >= got[k + 1][1] for k in range(4))
         check(worst <= 2e-5 and in_top5 and ordered,
               f"{p}: probabilities = PyTorch's within {worst:.1e} (<= 2e-5), PyTorch's top 5, most probable first")
+
+
+def main():
+    d, exe = sys.argv[1], sys.argv[2]
+    man = json.load(open(os.path.join(d, "manifest.json")))
+    n = man["n"]
+    images = np.fromfile(os.path.join(d, "images.u8"), np.uint8).reshape(n, 3, 32, 32)
+    labels = np.fromfile(os.path.join(d, "labels.u8"), np.uint8)
+    paths = []
+    for i in range(4):
+        p = os.path.join(d, f"test{i}_{CLASSES[labels[i]]}.png")
+        cv2.imwrite(p, images[i].transpose(1, 2, 0)[:, :, ::-1])  # CHW RGB -> HWC BGR, as OpenCV writes
+        paths.append(p)
+    # The three AlexNets of examples/alexnet_cifar10; classify tells them apart by their tensors.
+    for net_name in ("alexnet", "alexnet_bn", "alexnet_pure"):
+        check_net(exe, os.path.join(d, net_name + ".safetensors"), images, paths)
+    weights = os.path.join(d, "alexnet.safetensors")
 
     big = os.path.join(d, "big.png")
     cv2.imwrite(big, cv2.resize(cv2.imread(paths[0]), (64, 48), interpolation=cv2.INTER_NEAREST))

@@ -1,5 +1,6 @@
 // deploy_fixture OUT [DATA]: the files the deployment checks compare against (tests/deploy/*.sh).
-// For each net — "alexnet" (models::AlexNetCifar) and "zoo", "zoo2" (every other layer type) — it
+// For each net — "alexnet", "alexnet_bn", "alexnet_pure" (models::AlexNetCifar, AlexNetCifarBN,
+// AlexNetCifarPure: the example's presets) and "zoo", "zoo2" (every other layer type) — it
 // writes, from seeded random weights whose BatchNorm running statistics are set by one training-mode
 // pass over the images (momentum 1, dropout off: realistic statistics, not the initial 0/1):
 //   <net>.safetensors    a checkpoint (train::save_checkpoint, with the input normalisation)
@@ -57,8 +58,8 @@ void write_bytes(const fs::path& p, const void* data, std::size_t n) {
 }
 
 template <class Net>
-void export_net(const std::string& name, const fs::path& out, const std::vector<float>& inputs, int n,
-                const data::Normalize& norm, std::uint64_t seed) {
+void export_net(const std::string& name, const std::string& preset, const fs::path& out,
+                const std::vector<float>& inputs, int n, const data::Normalize& norm, std::uint64_t seed) {
   // BatchNorm momentum 1: one training-mode pass sets the running statistics to the batch's.
   Model<Net, models::CifarImage, Backend> model(seed);
   model.set_dropout(0.f);
@@ -70,7 +71,7 @@ void export_net(const std::string& name, const fs::path& out, const std::vector<
   write_bytes(out / (name + ".logits.f32"), logits.data(), logits.size() * sizeof(float));
   train::TrainState st;
   st.extra = data::normalize_metadata(norm);
-  st.extra["preset"] = name == "alexnet" ? "best" : name;  // torch_eval_checkpoint.py builds the net from it
+  st.extra["preset"] = preset;  // torch_eval_checkpoint.py builds the net from it
   train::save_checkpoint(out / (name + ".safetensors"), model, SGD(0.1f), st);
 #if CTNN_WITH_ONNX
   ctnn::onnx::save(model, out / (name + ".onnx"), {.metadata = data::normalize_metadata(norm)});
@@ -128,15 +129,17 @@ int main(int argc, char** argv) try {
   write_bytes(out / "labels.u8", labels.data(), labels.size());
   write_bytes(out / "inputs.f32", inputs.data(), inputs.size() * sizeof(float));
 
-  export_net<typename Momentum1<models::AlexNetCifar>::type>("alexnet", out, inputs, n, norm, 7);
-  export_net<typename Momentum1<Zoo>::type>("zoo", out, inputs, n, norm, 8);
-  export_net<typename Momentum1<Zoo2>::type>("zoo2", out, inputs, n, norm, 9);
+  export_net<typename Momentum1<models::AlexNetCifar>::type>("alexnet", "best", out, inputs, n, norm, 7);
+  export_net<typename Momentum1<models::AlexNetCifarBN>::type>("alexnet_bn", "bn", out, inputs, n, norm, 10);
+  export_net<models::AlexNetCifarPure>("alexnet_pure", "pure", out, inputs, n, norm, 11);
+  export_net<typename Momentum1<Zoo>::type>("zoo", "zoo", out, inputs, n, norm, 8);
+  export_net<typename Momentum1<Zoo2>::type>("zoo2", "zoo2", out, inputs, n, norm, 9);
 
   nlohmann::json m{{"n", n},
                    {"source", source},
                    {"mean", norm.mean},
                    {"std", norm.std},
-                   {"nets", {"alexnet", "zoo", "zoo2"}},
+                   {"nets", {"alexnet", "alexnet_bn", "alexnet_pure", "zoo", "zoo2"}},
                    {"onnx", kWithOnnx}};
   std::ofstream(out / "manifest.json") << m.dump(2) << "\n";
   return 0;
