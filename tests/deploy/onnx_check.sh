@@ -14,7 +14,7 @@ PY=/usr/bin/python3  # Debian's: python3-onnx and python3-opencv live there, wha
 HERE=$(cd "$(dirname "$0")" && pwd)
 VENV=${CTNN_ONNX_VENV:-$OUT/../onnx-venv}
 SPEC=${CTNN_ONNXRUNTIME:-onnxruntime==1.32.0}
-[ -x "$PY" ] || { echo "onnx_check: SKIP: no $PY"; exit 77; }
+"$PY" -c "import numpy" 2>/dev/null || { echo "onnx_check: SKIP: $PY cannot import numpy"; exit 77; }
 rm -rf "$OUT" && mkdir -p "$OUT"
 "$FIXTURE" "$OUT" "$DATA" || { echo "onnx_check: FAIL: deploy_fixture exited with $?"; exit 1; }
 
