@@ -10,7 +10,8 @@
 // and once: images.u8 (N × 3 × 32 × 32 uint8, CHW), labels.u8, inputs.f32 (the normalised N × 3 ×
 // 32 × 32 float32 the logits were computed from) and manifest.json (N, normalisation, source).
 // The images are the first N=16 of CIFAR-10's test split when DATA holds it, else seeded random
-// pixels. Everything is deterministic.
+// pixels. Everything is deterministic. Where ctnn/models/resnet9.hpp exists (branch `residual`),
+// "resnet9" (models::ResNet9, Residual blocks) is one more net.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -27,6 +28,10 @@
 constexpr bool kWithOnnx = true;
 #else
 constexpr bool kWithOnnx = false;
+#endif
+#if __has_include("ctnn/models/resnet9.hpp")  // branch `residual`: ResNet-9 joins the nets
+#include "ctnn/models/resnet9.hpp"
+#define CTNN_FIXTURE_RESNET9 1
 #endif
 
 namespace fs = std::filesystem;
@@ -92,10 +97,20 @@ struct Momentum1<Sequential<L...>> {
   struct fix<BatchNorm<D, M, E>> {
     using type = BatchNorm<D, Ratio{1, 1}, E>;
   };
+  template <class... Ls>
+  struct fix<Sequential<Ls...>> {
+    using type = Sequential<typename fix<Ls>::type...>;
+  };
   template <fixed_string P, class... Ls>
   struct fix<Named<P, Sequential<Ls...>>> {
     using type = Named<P, Sequential<typename fix<Ls>::type...>>;
   };
+#if CTNN_FIXTURE_RESNET9
+  template <class B, class Pr>
+  struct fix<Residual<B, Pr>> {
+    using type = Residual<typename fix<B>::type, typename fix<Pr>::type>;
+  };
+#endif
   using type = Sequential<typename fix<L>::type...>;
 };
 
@@ -134,13 +149,14 @@ int main(int argc, char** argv) try {
   export_net<models::AlexNetCifarPure>("alexnet_pure", "pure", out, inputs, n, norm, 11);
   export_net<typename Momentum1<Zoo>::type>("zoo", "zoo", out, inputs, n, norm, 8);
   export_net<typename Momentum1<Zoo2>::type>("zoo2", "zoo2", out, inputs, n, norm, 9);
+  std::vector<std::string> nets{"alexnet", "alexnet_bn", "alexnet_pure", "zoo", "zoo2"};
+#if CTNN_FIXTURE_RESNET9
+  export_net<typename Momentum1<models::ResNet9>::type>("resnet9", "resnet9", out, inputs, n, norm, 12);
+  nets.push_back("resnet9");
+#endif
 
-  nlohmann::json m{{"n", n},
-                   {"source", source},
-                   {"mean", norm.mean},
-                   {"std", norm.std},
-                   {"nets", {"alexnet", "alexnet_bn", "alexnet_pure", "zoo", "zoo2"}},
-                   {"onnx", kWithOnnx}};
+  nlohmann::json m{{"n", n},          {"source", source}, {"mean", norm.mean},
+                   {"std", norm.std}, {"nets", nets},     {"onnx", kWithOnnx}};
   std::ofstream(out / "manifest.json") << m.dump(2) << "\n";
   return 0;
 } catch (const std::exception& e) {

@@ -10,18 +10,7 @@
 // g.weight(at.tensor("weight")), and it names the nodes. A new layer type adds one specialisation
 // here (or in its own header, included before ctnn/onnx/save.hpp is used); a composite layer
 // (e.g. a residual block) emits its parts with emit_net<Part, In>(g, x, at.module + ".part") and
-// joins them, e.g. with g.op("Add", {x, y}, at.module). For a residual block y = x + Body(x):
-//
-//   template <class Body>
-//   struct Exporter<Residual<Body>> {
-//     template <class In>
-//     static std::string emit(Graph& g, const Site& at, const std::string& x) {
-//       const std::string y = emit_net<Body, In>(g, x, at.module + ".body");  // its tensors' prefix
-//       return g.op("Add", {x, y}, at.module);
-//     }
-//   };
-//
-// (with a projection P: emit_net<P, In>(g, x, at.module + ".shortcut") in place of x).
+// joins them, e.g. with g.op("Add", {x, y}, at.module): ctnn/onnx/residual.hpp does that for Residual.
 #include <cmath>
 #include <string>
 #include <string_view>

@@ -21,6 +21,7 @@
 #include "ctnn/error.hpp"
 #include "ctnn/onnx/graph.hpp"
 #include "ctnn/onnx/layers.hpp"
+#include "ctnn/onnx/residual.hpp"  // Residual blocks, where ctnn/residual.hpp exists
 #include "ctnn/summary.hpp"
 
 namespace ctnn::onnx {
