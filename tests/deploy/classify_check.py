@@ -8,10 +8,11 @@ images, CHW). Four images are written as PNG (OpenCV, lossless); for each net, c
 the net from the file's tensors and print, per image, 5 classes whose probabilities equal PyTorch's
 softmax of the same net with the same weights on the same pixels (tests/tools/torch_eval_checkpoint.py
 builds the net) within 2e-5, in PyTorch's order up to ties within that tolerance. An upscaled 64x48
-copy must be resized and still print 5 classes; --onnx must write the net. Bad inputs (missing file,
+copy must be resized and still print 5 classes; --onnx must write the net. A PyTorch state_dict
+(saved in the safetensors layout, no metadata) must load too, with --mean/--std. Bad inputs (missing file,
 not an image, weights of another net) must end with exit code 2 and say what is wrong.
 """
-import json, os, re, subprocess, sys
+import json, os, re, struct, subprocess, sys
 
 import cv2
 import numpy as np
@@ -36,21 +37,40 @@ def classify(exe, *args):
     return r.returncode, r.stdout, r.stderr
 
 
-def check_net(exe, weights, images, paths):
-    """classify's top-5 of `paths` (PNGs of `images`) = PyTorch's softmax with the same weights."""
+def save_safetensors(path, state):
+    """A PyTorch state_dict in the safetensors layout, without metadata (as safetensors.torch.save_file)."""
+    header, blobs, off = {}, [], 0
+    for k, t in state.items():
+        a = t.detach().contiguous().numpy()
+        b = a.tobytes()
+        header[k] = {"dtype": {"float32": "F32", "int64": "I64"}[str(a.dtype)], "shape": list(a.shape),
+                     "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def check_net(exe, weights, images, paths, preset=None, mean=None, std=None):
+    """classify's top-5 of `paths` (PNGs of `images`) = PyTorch's softmax with the same weights.
+    The net and normalisation come from the file's metadata, or from preset/mean/std (strings)."""
     state, meta = load_safetensors(weights)
-    net = make_net(meta["preset"])
+    preset = preset or meta["preset"]
+    net = make_net(preset)
     wanted = net.state_dict()
     net.load_state_dict({k: v for k, v in state.items() if k in wanted}, strict=True)
     net.eval()
-    mean = np.array([float(v) for v in meta["normalize.mean"].split(",")], np.float32)
-    std = np.array([float(v) for v in meta["normalize.std"].split(",")], np.float32)
+    args = ["--mean", mean, "--std", std] if mean else []
+    mean = np.array([float(v) for v in (mean or meta["normalize.mean"]).split(",")], np.float32)
+    std = np.array([float(v) for v in (std or meta["normalize.std"]).split(",")], np.float32)
     scale = torch.from_numpy(np.float32(1) / (np.float32(255) * std)).view(1, 3, 1, 1)
     bias = torch.from_numpy(-mean / std).view(1, 3, 1, 1)
     with torch.no_grad():
         probs = torch.softmax(net(torch.from_numpy(images.astype(np.float32)) * scale + bias).double(), 1).numpy()
-    rc, out, err = classify(exe, "--weights", weights, *paths)
-    print(f"-- {os.path.basename(weights)} (preset {meta['preset']})\n" + out, end="")
+    rc, out, err = classify(exe, "--weights", weights, *args, *paths)
+    print(f"-- {os.path.basename(weights)} (preset {preset})\n" + out, end="")
     check(rc == 0, f"classify exits 0 on {len(paths)} PNG images (rc={rc}{', ' + err.strip() if err else ''})")
     blocks = out.split("\n")
     for i, p in enumerate(paths):
@@ -85,6 +105,17 @@ def main():
     # The three AlexNets of examples/alexnet_cifar10; classify tells them apart by their tensors.
     for net_name in ("alexnet", "alexnet_bn", "alexnet_pure"):
         check_net(exe, os.path.join(d, net_name + ".safetensors"), images, paths)
+    # A PyTorch state_dict (torch's own initialisation, BatchNorm statistics from two training-mode
+    # passes), no metadata: classify tells the net from the tensors, the normalisation is --mean/--std.
+    torch.manual_seed(0)
+    tnet = make_net("bn")
+    with torch.no_grad():
+        tnet.train()
+        for _ in range(2):
+            tnet(torch.from_numpy(images.astype(np.float32)) / 255 - 0.5)
+    save_safetensors(os.path.join(d, "torch_bn.safetensors"), tnet.state_dict())
+    check_net(exe, os.path.join(d, "torch_bn.safetensors"), images, paths[:2], preset="bn",
+              mean="0.5,0.45,0.4", std="0.25,0.24,0.26")
     weights = os.path.join(d, "alexnet.safetensors")
 
     big = os.path.join(d, "big.png")
