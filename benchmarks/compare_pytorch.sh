@@ -18,6 +18,13 @@
 #   train_step_ratio=…  inference_ratio=…  bf16_images_per_s=…  bf16_vs_pytorch_bf16_ratio=…
 #   peak_rss_ratio=…    (ratios are ctnn ÷ PyTorch of the medians; RSS: training, batch 128)
 #
+# The current PyTorch (2.x from PyPI, what `pip install torch` gives a user today) is measured
+# beside Debian's 1.13 in every round, from a virtual environment under the build folder that
+# this script creates (TORCH2=0 skips it), with channels_last as PyTorch's performance guide
+# recommends for CNNs on CPU; its version and torch.__config__.show() go to
+# <build>/torch2-config.txt. After the five lines above it prints
+#   train_step_ratio_torch2=…  inference_ratio_torch2=…  bf16_ratio_torch2=…
+#
 # Environment: OMP_NUM_THREADS (default nproc; PyTorch gets torch.set_num_threads of it),
 # ROUNDS (3), ITERS (2), WARMUP (1), TRAIN_BATCH (128), INFER_BATCH (256), BUDGET_S (480: no
 # new round starts when the rounds so far predict it would end later), BUILD_DIR (build-bench).
@@ -41,6 +48,19 @@ fi
 cmake --build "$build" --target ctnn_step_timer -j"$(nproc)" >&2
 timer=$build/benchmarks/ctnn_step_timer
 
+PY2=""
+if [[ ${TORCH2:-1} != 0 ]]; then
+  venv=$build/torch2-venv
+  if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+    echo "installing the current PyTorch from PyPI into $venv (once; several GB with its CUDA libraries)" >&2
+    python3 -m venv "$venv" >&2 && "$venv/bin/pip" install -q torch numpy >&2 || echo "PyTorch 2.x: install failed" >&2
+  fi
+  if "$venv/bin/python" -c "import torch" 2>/dev/null; then
+    PY2=$venv/bin/python
+    "$PY2" -c 'import torch; print("torch", torch.__version__); print(torch.__config__.show())' >"$build/torch2-config.txt"
+  fi
+fi
+
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
 ROUNDS=${ROUNDS:-3} ITERS=${ITERS:-2} WARMUP=${WARMUP:-1}
 TRAIN_BATCH=${TRAIN_BATCH:-128} INFER_BATCH=${INFER_BATCH:-256} BUDGET_S=${BUDGET_S:-480}
@@ -58,6 +78,10 @@ measure() {
   shift 2
   if [[ $fw == ctnn ]]; then
     line=$("$timer" "$@" --iters "$ITERS" --warmup "$WARMUP" 2>/dev/null | tail -n 1) || true
+  elif [[ $fw == torch2 ]]; then
+    line=$("$PY2" "$here/torch_step.py" "$@" --channels-last --iters "$ITERS" --warmup "$WARMUP" 2>/dev/null |
+      tail -n 1) || true
+    line=${line/#torch /torch2 }
   else
     line=$($PY "$here/torch_step.py" "$@" --iters "$ITERS" --warmup "$WARMUP" 2>/dev/null | tail -n 1) || true
   fi
@@ -79,6 +103,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
   measure "$r" torch --mode train --batch "$TRAIN_BATCH" --precision f32
   measure "$r" ctnn --mode infer --batch "$INFER_BATCH" --precision f32
   measure "$r" torch --mode infer --batch "$INFER_BATCH" --precision f32
+  if [[ -n $PY2 ]]; then
+    measure "$r" torch2 --mode train --batch "$TRAIN_BATCH" --precision f32
+    measure "$r" torch2 --mode infer --batch "$INFER_BATCH" --precision f32
+  fi
   done_rounds=$r
 done
 
@@ -89,6 +117,7 @@ if ! grep -q "^round=1 ctnn mode=train batch=$TRAIN_BATCH precision=bf16 .*image
   echo "PyTorch bf16: not timed (ctnn bf16 unavailable here; set TORCH_BF16=1 to time it anyway)"
 else
   measure 1 torch --mode train --batch "$TRAIN_BATCH" --precision bf16
+  if [[ -n $PY2 ]]; then measure 1 torch2 --mode train --batch "$TRAIN_BATCH" --precision bf16; fi
 fi
 echo "elapsed: $((SECONDS - start)) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -115,8 +144,8 @@ def fmt(v, unit="img/s", scale=1.0):
 
 tb, ib = os.environ["TRAIN_BATCH"], os.environ["INFER_BATCH"]
 print("\nsummary (images/s, higher is better; peak RSS of the process, MiB)")
-for fw in ("ctnn", "torch"):
-    name = "ctnn   " if fw == "ctnn" else "PyTorch"
+for fw in ("ctnn", "torch", "torch2"):
+    name = {"ctnn": "ctnn     ", "torch": "PyTorch  ", "torch2": "PyTorch 2"}[fw]
     print(f"  {name} train step b{tb} f32  {fmt(pick(fw, 'train', tb, 'f32'))}")
     print(f"  {name} inference  b{ib} f32  {fmt(pick(fw, 'infer', ib, 'f32'))}")
     print(f"  {name} train step b{tb} bf16 {fmt(pick(fw, 'train', tb, 'bf16'))}")
@@ -133,4 +162,7 @@ print(f"inference_ratio={ratio(pick('ctnn', 'infer', ib, 'f32'), pick('torch', '
 print(f"bf16_images_per_s={statistics.median(cb):.2f}" if cb else f"bf16_images_per_s=unavailable ({why})")
 print(f"bf16_vs_pytorch_bf16_ratio={ratio(cb, tb16)}")
 print(f"peak_rss_ratio={ratio(pick('ctnn', 'train', tb, 'f32', 'peak_rss_kib'), pick('torch', 'train', tb, 'f32', 'peak_rss_kib'))}")
+print(f"train_step_ratio_torch2={ratio(pick('ctnn', 'train', tb, 'f32'), pick('torch2', 'train', tb, 'f32'))}")
+print(f"inference_ratio_torch2={ratio(pick('ctnn', 'infer', ib, 'f32'), pick('torch2', 'infer', ib, 'f32'))}")
+print(f"bf16_ratio_torch2={ratio(cb, pick('torch2', 'train', tb, 'bf16'))}")
 EOF

@@ -6,14 +6,15 @@
 #   bash benchmarks/threads_busy_core.sh [ROUNDS=3] [BATCH=128] [ITERS=4]
 #
 # Uses ctnn_step_timer (the train step of benchmarks/compare_pytorch.sh: seed AlexNet, batch 128,
-# forward + loss + backward + SGD step); the thread count is set with OMP_NUM_THREADS. Also prints
+# forward + loss + backward + SGD step) with --threads 1, N (all cores) and auto (ThreadTuner);
+# the last line is busy_core_ratio=<busy auto / free N>. Also prints
 # the CPU model (lscpu) and oneDNN's ISA line, which go with the figures (benchmarks/README.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-3} batch=${2:-128} iters=${3:-4}
 build=${BUILD:-$root/build-bench}
-threads=(1 "$(nproc)")
-[ "${threads[1]}" -eq 1 ] && threads=(1)
+threads=(1 "$(nproc)" auto)  # auto: ctnn::ThreadTuner picks the count from the step times
+[ "$(nproc)" -eq 1 ] && threads=(1)
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTNN_WITH_CUDA=OFF -DCTNN_BUILD_TESTS=OFF \
   -DCTNN_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build" --target ctnn_step_timer -j"$(nproc)" >/dev/null
@@ -43,9 +44,12 @@ for ((r = 1; r <= rounds; r++)); do
         spinner=$!
         sleep 1
       fi
-      line=$(OMP_NUM_THREADS=$t "$timer" --mode train --batch "$batch" --iters "$iters" --warmup 1)
+      warm=1
+      [ "$t" = auto ] && warm=14  # the tuner tries the other count during the warm-up
+      line=$(OMP_NUM_THREADS=$(nproc) "$timer" --threads "$t" --mode train --batch "$batch" --iters "$iters" \
+        --warmup "$warm")
       stop_spinner
-      ips=$(sed -n 's/.*images_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
+      ips=$(sed -n 's/.* images_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
       echo "round $r busy_cores=$busy threads=$t images_per_s=$ips"
       echo "$busy $t $ips" >>"$results"
     done
@@ -60,4 +64,11 @@ for busy in 0 1; do
     echo "  busy_cores=$busy threads=$t median_images_per_s=$med"
   done
 done
+med_of() {
+  awk -v b="$1" -v t="$2" '$1 == b && $2 == t { print $3 }' "$results" | sort -g |
+    awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+if [ "${#threads[@]}" -eq 3 ]; then
+  echo "busy_core_ratio=$(awk -v a="$(med_of 1 auto)" -v b="$(med_of 0 "$(nproc)")" 'BEGIN { printf "%.3f", a / b }')"
+fi
 rm -f "$results"

@@ -2,7 +2,7 @@
 """Times the seed AlexNet in PyTorch with the protocol of benchmarks/step_timer.cpp.
 
     /usr/bin/python3 benchmarks/torch_step.py --mode train|infer [--batch 128]
-        [--precision f32|bf16] [--iters 5] [--warmup 1] [--threads N]
+        [--precision f32|bf16] [--iters 5] [--warmup 1] [--threads N] [--channels-last]
 
 The net is tests/reference/make_reference.py's AlexNet (copied here so this file stands
 alone). train: forward, CrossEntropyLoss, backward, SGD(lr 0.01, momentum 0.9) step, training
@@ -13,7 +13,11 @@ torch.autocast('cpu', dtype=torch.bfloat16). Prints one line of key=value pairs:
 
 or status=unavailable with the error (exit status 3). peak_rss_kib is
 resource.getrusage(RUSAGE_SELF).ru_maxrss of this process (torch itself included); run one
-mode per process to attribute it.
+mode per process to attribute it. --channels-last puts the model and the input in
+torch.channels_last memory format, which PyTorch's performance guide recommends for
+convolutional nets on CPU (it lets oneDNN keep NHWC without reorders); compare_pytorch.sh uses
+it for the current PyTorch from pip (it also runs under Python 3.11 from a virtual environment,
+where the shebang's Debian python is not the interpreter).
 """
 import argparse
 import contextlib
@@ -40,18 +44,22 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int,
                     default=int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1)))
+    ap.add_argument("--channels-last", action="store_true")
     a = ap.parse_args()
 
     torch.manual_seed(1)
     torch.set_num_threads(a.threads)
-    print(f"torch mode={a.mode} batch={a.batch} precision={a.precision} iters={a.iters} ",
-          end="", flush=True)
+    print(f"torch mode={a.mode} batch={a.batch} precision={a.precision} iters={a.iters} "
+          f"version={torch.__version__} channels_last={int(a.channels_last)} ", end="", flush=True)
     try:
         model = AlexNet()
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         loss_fn = nn.CrossEntropyLoss()
         x = torch.rand(a.batch, 3, 32, 32) * 2 - 1
         t = torch.randint(0, 10, (a.batch,))
+        if a.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+            x = x.contiguous(memory_format=torch.channels_last)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
         def cast():
             if a.precision == "bf16":

@@ -3,7 +3,7 @@
 //   alexnet_cifar10 --preset best                 # the lab's best row, 50 epochs
 //   alexnet_cifar10 --preset bn --epochs-scale 0.1 --limit-train 5000
 //   alexnet_cifar10 --summary                     # the torchsummary table, then exit
-//   alexnet_cifar10 --threads 1                   # CPU threads (default: OMP_NUM_THREADS, else all cores)
+//   alexnet_cifar10 --threads 1                   # CPU threads (default: OMP_NUM_THREADS, else auto)
 //
 // Presets (each row adds one change to the previous, as in the lab):
 //   pure        conv-pool-ReLU and FC-ReLU only, 50 epochs, batch 128, SGD lr 0.001 momentum 0.9
@@ -26,9 +26,15 @@
 // GPU, where only a short smoke run (--epochs-scale 0.1 --limit-train 2000) was possible. Tune
 // them with --val-split 5000 (the last 5,000 training images become the evaluation split; the
 // test set is not evaluated), never on the test set.
+// --threads auto (the default unless OMP_NUM_THREADS is set) starts with all cores and lets
+// train::AdaptiveThreads use fewer while another program keeps a core busy (thread_tuner.hpp); a
+// fixed count (--threads N) makes a run repeat bit for bit.
 // --precision auto (the default) trains in bf16 where the CPU has bf16 instructions (AVX512-BF16,
 // AMX) and in f32 elsewhere; the first line says which and why, and the checkpoint records it, so
 // --resume refuses a checkpoint written in the other precision.
+// --distributed (under `mpirun -np N`, build with Open MPI: libopenmpi-dev) trains data-parallel on
+// N processes, one CPU thread each unless --threads says otherwise; the stages' batch sizes are the
+// global batches, so the run sees the same batches as one process; only rank 0 prints and writes.
 // The last line is always: final test_acc=<%> test_loss=<nats> epochs=<n> seconds=<s>
 // (followed by test_acc_tta=<%> for the presets with TTA; with --val-split the figures are the
 // validation split's).
@@ -70,13 +76,13 @@ train::TrainerOptions recipe(const Args& a) {
 }
 
 template <class Backend>
-int dispatch(const Args& a) {
+int dispatch(const Args& a, cifar_example::Group& g) {
   constexpr const char* name = "alexnet_cifar10";
-  if (a.preset == "pure") return cifar_example::train_net<models::AlexNetCifarPure, Backend>(a, name, recipe(a));
-  if (a.preset == "bn") return cifar_example::train_net<models::AlexNetCifarBNM<0.9_r>, Backend>(a, name, recipe(a));
+  if (a.preset == "pure") return cifar_example::train_net<models::AlexNetCifarPure, Backend>(a, name, recipe(a), g);
+  if (a.preset == "bn") return cifar_example::train_net<models::AlexNetCifarBNM<0.9_r>, Backend>(a, name, recipe(a), g);
   if (a.preset == "fast" || a.preset == "max")
-    return cifar_example::train_net<models::AlexNetCifar, Backend>(a, name, recipe(a));
-  return cifar_example::train_net<models::AlexNetCifarM<0.9_r>, Backend>(a, name, recipe(a));
+    return cifar_example::train_net<models::AlexNetCifar, Backend>(a, name, recipe(a), g);
+  return cifar_example::train_net<models::AlexNetCifarM<0.9_r>, Backend>(a, name, recipe(a), g);
 }
 
 int main(int argc, char** argv) {
@@ -98,5 +104,6 @@ int main(int argc, char** argv) {
       std::cout << summary<models::AlexNetCifar, models::CifarImage>();
     return 0;
   }
-  return cifar_example::run(a, [&]<class Backend>() { return dispatch<Backend>(a); });
+  return cifar_example::run(a, argc, argv,
+                            [&]<class Backend>(cifar_example::Group& g) { return dispatch<Backend>(a, g); });
 }

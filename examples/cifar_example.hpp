@@ -1,7 +1,7 @@
 #pragma once
 // What the CIFAR-10 examples (alexnet_cifar10, resnet9_cifar10) share: the command line (data,
 // limits, validation split, seed, output folder, resume, threads, device, precision, convolution
-// algorithm, summary), loading the data, building the Model, running train::Trainer with the
+// algorithm, summary, --distributed), loading the data, building the Model, running train::Trainer with the
 // example's recipe (checkpoints, metrics.csv, curves), the report, and the error handling (every
 // bad input: one line, exit code 2). An example adds its presets and its nets.
 #include <CLI/CLI.hpp>
@@ -9,12 +9,18 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/data/cifar10.hpp"
+#include "ctnn/dist/communicator.hpp"
+#if CTNN_WITH_MPI
+#include "ctnn/dist/mpi.hpp"
+#endif
 #include "ctnn/threads.hpp"
 #include "ctnn/train/trainer.hpp"
 
@@ -27,8 +33,44 @@ struct Args {
   double epochs_scale = 1.0;
   std::size_t limit_train = 0, limit_test = 0, val_split = 0;
   std::uint64_t seed = 1;
-  int threads = 0;  // 0: leave oneDNN's default (OMP_NUM_THREADS, else all cores)
-  bool resume = false, summary = false;
+  std::string threads;  // "auto", a count, or empty: a fixed OMP_NUM_THREADS when set, else "auto"
+  bool resume = false, summary = false, distributed = false;
+};
+
+/// The example's process group: Open MPI with --distributed (in a build that has it), else the
+/// group of one. One type either way, so the trainer is compiled once.
+struct Group {
+  static constexpr bool device_memory = false;
+#if CTNN_WITH_MPI
+  std::unique_ptr<ctnn::dist::Mpi> mpi;
+  int rank() const { return mpi ? mpi->rank() : 0; }
+  int size() const { return mpi ? mpi->size() : 1; }
+  template <class T>
+  void allreduce_sum(std::span<T> x) {
+    if (mpi) mpi->allreduce_sum(x);
+  }
+  template <class T>
+  void broadcast(std::span<T> x, int root) {
+    if (mpi) mpi->broadcast(x, root);
+  }
+  void barrier() {
+    if (mpi) mpi->barrier();
+  }
+  [[noreturn]] void abort(const std::string& why) {
+    if (mpi) mpi->abort(why);
+    ctnn::dist::Local{}.abort(why);
+  }
+#else
+  ctnn::dist::Local local;
+  int rank() const { return 0; }
+  int size() const { return 1; }
+  template <class T>
+  void allreduce_sum(std::span<T>) {}
+  template <class T>
+  void broadcast(std::span<T>, int) {}
+  void barrier() {}
+  [[noreturn]] void abort(const std::string& why) { local.abort(why); }
+#endif
 };
 
 /// Usage errors: printed without a stack trace, exit code 2.
@@ -40,6 +82,13 @@ inline std::string default_data_dir() {
   for (const char* d : {"../shared/data/cifar10", "data/cifar-10-batches-bin"})
     if (fs::exists(d)) return d;
   return "data/cifar-10-batches-bin";
+}
+
+/// --threads auto, or no --threads and no OMP_NUM_THREADS; only the CPU backend has threads to pick,
+/// and with --distributed each rank keeps one thread (the ranks are the parallelism).
+bool adaptive_threads(const Args& a) {
+  return a.device == "cpu" && !a.distributed &&
+         (a.threads == "auto" || (a.threads.empty() && !std::getenv("OMP_NUM_THREADS")));
 }
 
 /// Every option but --preset (the example's own list).
@@ -57,7 +106,16 @@ inline void add_common_options(CLI::App& app, Args& a) {
   app.add_option("--seed", a.seed, "seed for initialisation, shuffling, augmentation, dropout");
   app.add_option("--out", a.out, "folder for metrics.csv, checkpoint.safetensors, curves.png");
   app.add_flag("--resume", a.resume, "continue from <out>/checkpoint.safetensors");
-  app.add_option("--threads", a.threads, "CPU threads (default: OMP_NUM_THREADS, else all cores)")->check(positive);
+  app.add_option("--threads", a.threads,
+                 "CPU threads: a count, or auto (start with all cores, use fewer while another program keeps one "
+                 "busy); default: OMP_NUM_THREADS when set, else auto")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            const bool count = !v.empty() && v.size() < 5 && v.find_first_not_of("0123456789") == std::string::npos &&
+                               std::stoi(v) > 0;
+            return v == "auto" || count ? std::string() : "must be auto or a count > 0, got " + v;
+          },
+          "auto|N"));
   app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--precision", a.precision,
                  "auto (bf16 where the CPU has bf16 instructions, else f32), f32 or bf16 (CPU: needs AVX-512)")
@@ -67,6 +125,9 @@ inline void add_common_options(CLI::App& app, Args& a) {
                  "direct or winograd")
       ->check(CLI::IsMember({"auto", "direct", "winograd"}));
   app.add_flag("--summary", a.summary, "print the torchsummary-style table and exit");
+  app.add_flag("--distributed", a.distributed,
+               "data-parallel over the processes of `mpirun -np N` (Open MPI); batch sizes are global; one thread "
+               "per rank unless --threads is given");
 }
 
 /// Parses the command line; returns -1 to go on, else the exit code (help: 0, bad option: 2).
@@ -91,8 +152,9 @@ inline std::vector<ctnn::train::Stage> scaled(std::vector<ctnn::train::Stage> s,
 /// Trains Net on CIFAR-10 with the recipe `o` (stages, optimizer, augmentation; what the command
 /// line decides is filled in here) and prints the report; `program` names the example in the log.
 template <class Net, class Backend>
-int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o) {
+int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o, Group& group) {
   using namespace ctnn;
+  const bool root = group.rank() == 0;
   const auto t0 = std::chrono::steady_clock::now();
   auto data = data::Cifar10::load(a.data, a.limit_train, a.limit_test);
   if (a.val_split > 0) {  // the last N training images become the evaluation split
@@ -126,6 +188,7 @@ int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o)
   }
 #endif
   o.seed = a.seed;
+  o.adaptive_threads = adaptive_threads(a);
   o.out = a.out;
   o.resume = a.resume;
   o.metadata.insert(
@@ -133,12 +196,20 @@ int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o)
        {"precision", precision},
        {"eval_split", a.val_split ? "last " + std::to_string(a.val_split) + " training images" : "test"}});
   o.divergence_advice = "lower the learning rate and resume with --resume";
-  fmt::print("ctnn {}: preset {} on {} ({} threads, {} ({})), {} train / {} {} images from {}\n", program, a.preset,
-             a.device, ctnn::num_threads(), precision, why, data.train.size(), data.test.size(),
-             a.val_split ? "validation" : "test", a.data);
+  o.quiet = !root;
+  if (root)
+    fmt::print("ctnn {}: preset {} on {} ({} threads{}, {} ({})), {} train / {} {} images from {}\n", program, a.preset,
+               a.device, ctnn::num_threads(),
+               group.size() > 1     ? fmt::format(" x {} ranks", group.size())
+               : o.adaptive_threads ? std::string(" at most, auto")
+                                    : std::string(),
+               precision, why, data.train.size(), data.test.size(), a.val_split ? "validation" : "test", a.data);
   std::fflush(stdout);  // the log of a background run shows at once what is running
-  train::Trainer trainer(model, data, o);
+  train::Trainer trainer(model, data, o, group);
   const auto last = trainer.run();
+  if (!root) return 0;
+  if (group.size() > 1)
+    fmt::print("gradient all-reduce: {:.2f} s in all over {} ranks\n", trainer.allreduce_seconds(), group.size());
   std::vector<std::string> names(data::kCifar10Classes.begin(), data::kCifar10Classes.end());
   fmt::print("{}", train::confusion_report(trainer.last_evaluation().confusion, names));
   if (train::render_curves(a.out)) fmt::print("curves: {}\n", (fs::path(a.out) / "curves.png").string());
@@ -149,31 +220,47 @@ int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o)
   return 0;
 }
 
-/// Checks --out, sets the threads, and calls dispatch.template operator()<Backend>() for the
-/// --device asked; every error is one line on stderr and exit code 2.
+/// Joins the MPI group with --distributed, checks --out (rank 0), sets the threads, and calls
+/// dispatch.template operator()<Backend>(group) for the --device asked; every error is one line on
+/// stderr and exit code 2 (and aborts the other ranks, which may wait in a collective).
 template <class Dispatch>
-int run(const Args& a, Dispatch&& dispatch) {
+int run(const Args& a, int& argc, char**& argv, Dispatch&& dispatch) {
+  Group group;
   try {
-    std::error_code ec;
-    fs::create_directories(a.out, ec);
-    const auto probe = fs::path(a.out) / ".write-test";
-    if (ec || !std::ofstream(probe))
-      throw UsageError("--out " + a.out + ": folder cannot be created or is not writable");
-    fs::remove(probe);
-    if (a.threads > 0) ctnn::set_num_threads(a.threads);
+    if (a.distributed) {
+#if CTNN_WITH_MPI
+      group.mpi = std::make_unique<ctnn::dist::Mpi>(&argc, &argv);
+#else
+      (void)argc, (void)argv;
+      throw UsageError("--distributed: this build has no MPI (install libopenmpi-dev openmpi-bin and reconfigure)");
+#endif
+    }
+    if (group.rank() == 0) {  // only rank 0 writes (the others may be on hosts without this folder)
+      std::error_code ec;
+      fs::create_directories(a.out, ec);
+      const auto probe = fs::path(a.out) / ".write-test";
+      if (ec || !std::ofstream(probe))
+        throw UsageError("--out " + a.out + ": folder cannot be created or is not writable");
+      fs::remove(probe);
+    }
+    if (!a.threads.empty() && a.threads != "auto")
+      ctnn::set_num_threads(std::stoi(a.threads));
+    else if (a.distributed)
+      ctnn::set_num_threads(1);  // one thread per rank: ranks are the parallelism
     if (a.device == "cuda") {
 #if CTNN_WITH_CUDA
-      return dispatch.template operator()<ctnn::cuda>();
+      return dispatch.template operator()<ctnn::cuda>(group);
 #else
       throw UsageError("--device cuda: this build has no CUDA backend (configure with -DCTNN_WITH_CUDA=ON)");
 #endif
     }
 #if CTNN_WITH_ONEDNN
-    return dispatch.template operator()<ctnn::cpu>();
+    return dispatch.template operator()<ctnn::cpu>(group);
 #else
-    return dispatch.template operator()<ctnn::reference>();
+    return dispatch.template operator()<ctnn::reference>(group);
 #endif
   } catch (const std::exception& e) {
+    if (group.size() > 1) group.abort(e.what());
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   }

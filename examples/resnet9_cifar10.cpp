@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     std::cout << summary<models::ResNet9, models::CifarImage>();
     return 0;
   }
-  return cifar_example::run(a, [&]<class Backend>() {
-    return cifar_example::train_net<models::ResNet9, Backend>(a, "resnet9_cifar10", recipe(a));
+  return cifar_example::run(a, argc, argv, [&]<class Backend>(cifar_example::Group& g) {
+    return cifar_example::train_net<models::ResNet9, Backend>(a, "resnet9_cifar10", recipe(a), g);
   });
 }

@@ -14,7 +14,7 @@ echo "== build (Release)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$jobs"
 
-echo "== tests"
+echo "== tests (including label mpi: data parallelism under mpirun -np 1/2/3, TCP, resume, abort)"
 ctest --test-dir build --output-on-failure
 
 echo "== consumer project: add_subdirectory, find_package (CUDA toolkit hidden), README sample"

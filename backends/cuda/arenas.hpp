@@ -35,6 +35,7 @@ class Arenas {
   void push(cudaStream_t s) const { p_.up(s), b_.up(s); }             ///< parameters and buffers, host → device
   void pull_params(cudaStream_t s) const { p_.down(s), b_.down(s); }  ///< parameters and buffers, device → host
   void pull_grads(cudaStream_t s) const { g_.down(s); }
+  void push_grads(cudaStream_t s) const { g_.up(s); }  ///< after a host all-reduce (dist::Mpi)
   void pull_buffers(cudaStream_t s) const { b_.down(s); }
 
   float* params() const { return p_.dev.get(); }

@@ -143,6 +143,14 @@ struct Context<cuda> {
   void pull() const {
     if (arenas_.bound() && sync == gpu::Sync::device) arenas_.pull_params(stream()), arenas_.pull_grads(stream());
   }
+  /// The gradients alone, device → host and back: data parallelism over a host communicator
+  /// (dist::Mpi) sums them in host memory between the backward pass and the device optimizer step.
+  void pull_gradients() const {
+    if (arenas_.bound()) arenas_.pull_grads(stream());
+  }
+  void push_gradients() const {
+    if (arenas_.bound()) arenas_.push_grads(stream());
+  }
   /// push()/pull() with the optimizer's state (for checkpoints: pull before saving, push after loading).
   void push(const SGD&) { push(), optimizer_.reset(); }
   void push(const Adam&) { push(), optimizer_.reset(); }

@@ -11,6 +11,7 @@
 #include "ctnn/optim/sgd.hpp"
 #include "ctnn/sequential.hpp"
 #include "ctnn/summary.hpp"
+#include "ctnn/thread_tuner.hpp"
 #include "ctnn/threads.hpp"
 #if CTNN_WITH_ONEDNN
 #include "backends/onednn/all.hpp"

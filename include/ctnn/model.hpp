@@ -157,6 +157,12 @@ class Model {
     return buffers_;
   }
   Context<Backend>& context() { return ctx_; }
+  /// Drops every workspace (primitives, activations); the next forward builds them again. Call it
+  /// after changing the CPU thread count: oneDNN builds its kernels for the count current then.
+  void reset_workspaces() {
+    workspaces_.clear();
+    ws_ = nullptr;
+  }
 
   /// Every parameter and buffer with its PyTorch name, in state_dict order.
   std::vector<NamedTensor> named_tensors() {

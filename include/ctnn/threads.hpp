@@ -10,6 +10,8 @@
 //   alexnet_cifar10 --threads 1          // the example's option (it calls set_num_threads)
 // With one of two cores busy, 1 thread beats 2: OpenMP's threads wait for each other at every
 // barrier, so the slowest (shared) core paces the whole step (benchmarks/README.md, "threads").
+// ThreadTuner (thread_tuner.hpp, train::AdaptiveThreads for fit) picks the count from measured
+// step times instead: the example's --threads auto.
 //
 // Why dlsym and no OpenMP link: the setting must reach the OpenMP runtime that oneDNN itself
 // calls (libgomp for Debian's build), whatever compiler builds the program; linking -fopenmp with

@@ -18,13 +18,19 @@
 //   on_epoch_begin(s)   may set s.batch_size and s.lr for this epoch (stages, schedules)
 //   on_batch_begin(s)   before each batch's forward; may set s.lr for this optimizer step
 //                       (per-step schedules; s.state.step counts the steps before this one)
+//   on_gradients(s)     after backward, before the optimizer step; may change the gradients
+//                       (dist::DataParallel sums them over the ranks)
 //   on_batch_end(s)     after the optimizer step; s.data, s.batch_loss, s.loss_sum, s.seen, ...
+//   on_batches_end(s)   after the epoch's last batch, before its row is computed; may change
+//                       s.loss_sum, s.correct, s.seen (dist::DataParallel sums them over the ranks)
 //   on_epoch_end(s)     s.row holds the epoch's training figures; may fill test_loss/test_acc
 //   on_fit_end(s)       after the last epoch
 //   on_exception(s, std::exception_ptr)   when anything above (or the loop) throws; s.phase says
 //                       where. If a callback throws from it, the first such exception replaces
 //                       the original (the NaN guard adds epoch, batch and lr); every callback's
 //                       hook still runs (the progress line is cleared).
+// A batch of size 0 (a data-parallel rank's empty share of a short last batch, dist::Shard) is
+// not run through the model; the hooks still run, so the rank takes part in the collectives.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -119,7 +125,9 @@ concept FitCallback = requires(C& c, S& s) {
 || requires(C& c, S& s) { c.on_fit_begin(s); }
 || requires(C& c, S& s) { c.on_epoch_begin(s); }
 || requires(C& c, S& s) { c.on_batch_begin(s); }
+|| requires(C& c, S& s) { c.on_gradients(s); }
 || requires(C& c, S& s) { c.on_batch_end(s); }
+|| requires(C& c, S& s) { c.on_batches_end(s); }
 || requires(C& c, S& s) { c.on_epoch_end(s); }
 || requires(C& c, S& s) { c.on_fit_end(s); }
 || requires(C& c, S& s, std::exception_ptr e) { c.on_exception(s, e); };
@@ -142,7 +150,8 @@ requires OptimizerValue<std::remove_cvref_t<Opt>> EpochResult fit(M& model, L& l
   using State = Fit<M, L, Loss, std::remove_cvref_t<Opt>>;
   static_assert((FitCallback<std::remove_cvref_t<Callbacks>, State> && ...),
                 "ctnn::train::fit: a callback has none of the hooks on_resume, on_fit_begin, on_epoch_begin, "
-                "on_batch_begin, on_batch_end, on_epoch_end, on_fit_end, on_exception (taking the Fit state)");
+                "on_batch_begin, on_gradients, on_batch_end, on_batches_end, on_epoch_end, on_fit_end, on_exception "
+                "(taking the Fit state)");
   if (options.epochs < 0 || options.batch_size < 1)
     throw Error("train::fit: need epochs >= 0 and batch_size >= 1, got " + std::to_string(options.epochs) + " and " +
                 std::to_string(options.batch_size));
@@ -184,12 +193,18 @@ requires OptimizerValue<std::remove_cvref_t<Opt>> EpochResult fit(M& model, L& l
           set_learning_rate(optimizer, s.lr);
         }
         const data::Batch& b = *s.data;
-        const auto logits = model.forward(b.images, b.size);
-        dlogits.resize(logits.size());
-        s.phase = Phase::loss;
-        s.batch_loss = loss(logits, std::span<const std::int32_t>(b.labels), classes, std::span<float>(dlogits));
-        s.phase = Phase::train;
-        model.backward(dlogits);
+        s.batch_loss = LossResult{};
+        if (b.size > 0) {
+          const auto logits = model.forward(b.images, b.size);
+          dlogits.resize(logits.size());
+          s.phase = Phase::loss;
+          s.batch_loss = loss(logits, std::span<const std::int32_t>(b.labels), classes, std::span<float>(dlogits));
+          s.phase = Phase::train;
+          model.backward(dlogits);
+        }
+        each([&](auto& c) {
+          if constexpr (requires { c.on_gradients(s); }) c.on_gradients(s);
+        });
         optimizer_step(model, optimizer);
         ++s.state.step;
         s.loss_sum += s.batch_loss.loss * b.size, s.correct += s.batch_loss.correct, s.seen += b.size;
@@ -197,6 +212,9 @@ requires OptimizerValue<std::remove_cvref_t<Opt>> EpochResult fit(M& model, L& l
           if constexpr (requires { c.on_batch_end(s); }) c.on_batch_end(s);
         });
       }
+      each([&](auto& c) {
+        if constexpr (requires { c.on_batches_end(s); }) c.on_batches_end(s);
+      });
       if (s.seen == 0) throw Error("train::fit: the loader yielded no samples in epoch " + std::to_string(s.epoch + 1));
       s.row.seconds = s.seconds();
       s.row.images_per_s = double(s.seen) / s.row.seconds;

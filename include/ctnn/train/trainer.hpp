@@ -8,6 +8,10 @@
 // last good checkpoint is left as it was. The loop, logging, checkpoints and the guard are
 // train::fit and its callbacks (train/fit.hpp, callbacks.hpp, checkpoint.hpp, evaluate.hpp);
 // what is CIFAR-10 here is the data: data::BatchLoader, Normalize::from, Augment.
+// Data parallelism: Trainer(model, data, options, comm) with a dist::Communicator (dist::Mpi)
+// trains on comm.size() processes with the stages' batch sizes as GLOBAL batches
+// (dist/data_parallel.hpp); only rank 0 writes metrics.csv, checkpoints and log lines, and an
+// exception on one rank ends all of them (MPI_Abort) with its message.
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -16,9 +20,15 @@
 #include <vector>
 
 #include "ctnn/data/cifar10.hpp"
+#include "ctnn/dist/communicator.hpp"
+#include "ctnn/dist/data_parallel.hpp"
+#include "ctnn/dist/evaluate.hpp"
+#include "ctnn/dist/root.hpp"
+#include "ctnn/dist/shard.hpp"
 #include "ctnn/error.hpp"
 #include "ctnn/loss.hpp"
 #include "ctnn/optim/schedule.hpp"
+#include "ctnn/train/adaptive_threads.hpp"
 #include "ctnn/train/callbacks.hpp"
 #include "ctnn/train/checkpoint.hpp"
 #include "ctnn/train/ema.hpp"
@@ -75,6 +85,10 @@ struct TrainerOptions {
   /// timm ModelEmaV2 semantics) with this decay per step; 0: the weights themselves. The averages
   /// are kept in <out>/ema.safetensors for --resume.
   float ema_decay = 0.f;
+  /// Let train::AdaptiveThreads pick the thread count (up to the current one) from measured step
+  /// times: fewer when another program takes a core. Off: a fixed count, repeatable bit for bit.
+  /// Ignored with more than one rank (each rank keeps its count).
+  bool adaptive_threads = false;
   float label_smoothing = 0.f;  ///< CrossEntropyLoss(label_smoothing) for training (the test loss is plain)
   std::uint64_t seed = 0;
   data::Augment augment{};
@@ -84,6 +98,7 @@ struct TrainerOptions {
   bool quiet = false;                                                    ///< no per-epoch lines (tests)
   std::map<std::string, std::string> metadata;                           ///< stored in checkpoints (preset, ...)
   std::string divergence_advice = "lower the learning rate and resume";  ///< ends the NaN guard's message
+  dist::DataParallelOptions data_parallel{};  ///< with more than one rank: buckets, weight-hash checks
 };
 
 /// Loss, accuracy and confusion matrix of `model` (in eval mode) on a CIFAR-10 split.
@@ -93,11 +108,41 @@ EvalResult evaluate(M& model, const data::Cifar10Split& split, const data::Norma
   return evaluate(model, loader, batch_size);
 }
 
-template <class M>
+namespace detail {
+inline dist::Local& local_group() {
+  static dist::Local local;  // stateless
+  return local;
+}
+
+/// Keeps the EMA the same on every rank. Listed after train::Ema: rank 0's averages (it alone
+/// read ema.safetensors on a resume) are broadcast once Ema has them, and at each epoch's end,
+/// when Ema has swapped its averages into the model, their running statistics are averaged over
+/// the ranks, as dist::DataParallel does for the model's own.
+template <class C>
+struct SyncEma {
+  Ema& ema;
+  dist::DataParallel<C>& parallel;
+  template <class S>
+  void on_fit_begin(S&) {
+    if (parallel.comm.size() == 1 || !ema.enabled) return;
+    dist::detail::broadcast_vector(dist::host_of(parallel.comm), ema.params, 0);
+    dist::detail::broadcast_vector(dist::host_of(parallel.comm), ema.buffers, 0);
+  }
+  template <class S>
+  void on_epoch_end(S& s) {
+    if (parallel.comm.size() > 1 && ema.swapped) parallel.average_buffers(s.model);
+  }
+};
+}  // namespace detail
+
+template <class M, dist::Communicator C = dist::Local>
 class Trainer {
  public:
-  Trainer(M& model, const data::Cifar10& data, TrainerOptions opt)
-      : model_(model), data_(data), opt_(std::move(opt)), norm_(data::Normalize::from(data.train)) {
+  Trainer(M& model, const data::Cifar10& data, TrainerOptions opt) requires std::same_as<C, dist::Local>
+      : Trainer(model, data, std::move(opt), detail::local_group()) {}
+  /// Data-parallel over `comm`'s ranks (every rank constructs it with the same data and options).
+  Trainer(M& model, const data::Cifar10& data, TrainerOptions opt, C& comm)
+      : model_(model), data_(data), opt_(std::move(opt)), norm_(data::Normalize::from(data.train)), comm_(comm) {
     if (opt_.stages.empty()) throw Error("Trainer: no stages");
     for (const auto& s : opt_.stages)
       if (s.epochs < 1 || s.batch_size < 1 || !(s.lr > 0))
@@ -109,32 +154,7 @@ class Trainer {
 
   /// Runs every stage (or what is left of them after a resume). Returns the last epoch's row.
   EpochResult run() {
-    std::filesystem::create_directories(opt_.out);
-    const Stage& first = opt_.stages.front();
-    Optimizer optim = opt_.adam ? Optimizer(Adam(first.lr, 0.9f, 0.999f, 1e-8f, opt_.weight_decay))
-                                : Optimizer(SGD(first.lr, opt_.momentum, 0.f, opt_.weight_decay, opt_.nesterov));
-    if (opt_.decay_weights_only) std::visit([&](auto& o) { o.no_decay = no_decay_ranges(model_); }, optim);
-    data::BatchLoader train_loader(data_.train, norm_, opt_.augment, true, opt_.seed);
-    data::BatchLoader test_loader(data_.test, norm_, {}, false, 0);
-    Stages stages{opt_.stages};
-    PerStepLR per_step{opt_.one_cycle.value_or(OneCycleLR{}), opt_.one_cycle.has_value()};
-    if (per_step.enabled && per_step.cycle.total_steps == 0) per_step.cycle.total_steps = total_steps();
-    Evaluate eval(test_loader, opt_.eval_batch_size, opt_.tta_flip);
-    Ema ema{opt_.ema_decay, opt_.ema_decay > 0, opt_.out / "ema.safetensors"};
-    Checkpoint checkpoint{opt_.out / "checkpoint.safetensors", opt_.resume, opt_.metadata,
-                          data::normalize_metadata(norm_),     opt_.seed,   opt_.quiet};
-    EpochResult last = fit(model_, train_loader, CrossEntropyLoss{opt_.label_smoothing}, optim,
-                           {stages.total_epochs(), first.batch_size}, stages, per_step, ema, eval, EmaRestore{ema},
-                           CsvLog{opt_.out / "metrics.csv", opt_.tta_flip}, checkpoint, Progress{opt_.quiet},
-                           NanGuard{checkpoint.path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
-    last_eval_ = eval.last;
-    if (last_eval_.confusion.empty()) {  // resumed with nothing left: still report the model
-      last_eval_ = evaluate(model_, test_loader,
-                            opt_.eval_batch_size ? opt_.eval_batch_size : opt_.stages.back().batch_size, opt_.tta_flip);
-      last.test_loss = last_eval_.loss, last.test_acc = last_eval_.accuracy,
-      last.test_acc_tta = last_eval_.tta_accuracy;
-    }
-    return last;
+    return dist::abort_on_exception(comm_, [&] { return run_here(); });
   }
 
   /// Optimizer steps of the whole run: Σ over stages of epochs × ⌈training images / batch size⌉.
@@ -147,13 +167,57 @@ class Trainer {
 
   const EvalResult& last_evaluation() const { return last_eval_; }
   const data::Normalize& normalize() const { return norm_; }
+  /// Wall time of the gradient all-reduce over the run's steps (0 with one rank).
+  double allreduce_seconds() const { return allreduce_seconds_; }
 
  private:
+  EpochResult run_here() {
+    const bool root = comm_.rank() == 0;
+    if (root) std::filesystem::create_directories(opt_.out);
+    const Stage& first = opt_.stages.front();
+    Optimizer optim = opt_.adam ? Optimizer(Adam(first.lr, 0.9f, 0.999f, 1e-8f, opt_.weight_decay))
+                                : Optimizer(SGD(first.lr, opt_.momentum, 0.f, opt_.weight_decay, opt_.nesterov));
+    if (opt_.decay_weights_only) std::visit([&](auto& o) { o.no_decay = no_decay_ranges(model_); }, optim);
+    data::BatchLoader train_all(data_.train, norm_, opt_.augment, true, opt_.seed);
+    data::BatchLoader test_all(data_.test, norm_, {}, false, 0);
+    dist::Shard train_loader(train_all, comm_.rank(), comm_.size());  // one rank: the loader itself
+    dist::Shard test_loader(test_all, comm_.rank(), comm_.size());
+    dist::DataParallel<C> parallel{comm_, opt_.data_parallel};
+    Stages stages{opt_.stages};
+    PerStepLR per_step{opt_.one_cycle.value_or(OneCycleLR{}), opt_.one_cycle.has_value()};
+    if (per_step.enabled && per_step.cycle.total_steps == 0) per_step.cycle.total_steps = total_steps();
+    dist::Evaluate eval(test_loader, comm_, opt_.eval_batch_size, opt_.tta_flip);
+    AdaptiveThreads threads{opt_.adaptive_threads && comm_.size() == 1};
+    Ema ema{opt_.ema_decay, opt_.ema_decay > 0, root ? opt_.out / "ema.safetensors" : std::filesystem::path()};
+    Checkpoint checkpoint{opt_.out / "checkpoint.safetensors", opt_.resume, opt_.metadata,
+                          data::normalize_metadata(norm_),     opt_.seed,   opt_.quiet};
+    detail::SyncEma<C> ema_sync{ema, parallel};
+    const std::filesystem::path checkpoint_path = checkpoint.path;
+    EpochResult last =
+        fit(model_, train_loader, CrossEntropyLoss{opt_.label_smoothing}, optim,
+            {stages.total_epochs(), first.batch_size}, threads, parallel, stages, per_step, ema, ema_sync, eval,
+            EmaRestore{ema}, dist::on_root(comm_, CsvLog{opt_.out / "metrics.csv", opt_.tta_flip}),
+            dist::on_root(comm_, std::move(checkpoint)), dist::on_root(comm_, Progress{opt_.quiet}),
+            NanGuard{checkpoint_path, opt_.divergence_advice}, OnEpochEnd{on_epoch});
+    allreduce_seconds_ = parallel.reduce_seconds;
+    last_eval_ = eval.last;
+    if (last_eval_.confusion.empty()) {  // resumed with nothing left: still report the model
+      last_eval_ = dist::evaluate(model_, test_loader,
+                                  opt_.eval_batch_size ? opt_.eval_batch_size : opt_.stages.back().batch_size, comm_,
+                                  opt_.tta_flip);
+      last.test_loss = last_eval_.loss, last.test_acc = last_eval_.accuracy,
+      last.test_acc_tta = last_eval_.tta_accuracy;
+    }
+    return last;
+  }
+
   M& model_;
   const data::Cifar10& data_;
   TrainerOptions opt_;
   data::Normalize norm_;
   EvalResult last_eval_;
+  C& comm_;
+  double allreduce_seconds_ = 0;
 };
 
 }  // namespace ctnn::train

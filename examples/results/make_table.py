@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Builds examples/results/README.md — the results table — from the runs' own files.
+
+    python3 examples/results/make_table.py            # rewrites README.md, test_accuracy.png,
+                                                      # and the table in the top-level README.md
+
+Every run is a folder examples/results/<machine>/<preset>/ holding the metrics.csv that
+alexnet_cifar10 wrote (one row per finished epoch) and optionally run.json ({"command", "commit",
+"precision", "cpu" or "gpu", "note"}) and train.log. Nothing in the table is typed by hand: the
+final-epoch and best-epoch test accuracy, flip-TTA accuracy, epochs and wall time (the sum of the
+epochs' seconds) come from metrics.csv. A run with fewer epochs than its preset plans is shown as
+incomplete with its latest epoch, never as a final figure. The top-level README's table sits
+between the markers <!-- results-table:begin --> and <!-- results-table:end -->.
+"""
+import csv
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+# The seed lab's PyTorch results (50 epochs) and each preset's change and planned epochs.
+PRESETS = [
+    ("pure", "conv-pool-ReLU, FC-ReLU", 75.56, 50),
+    ("bn", "+ BatchNorm", 80.30, 50),
+    ("dropout", "+ Dropout", 82.95, 50),
+    ("augment", "+ horizontal flip", 86.01, 50),
+    ("multibatch", "+ batches 32 → 128 → 256", 88.63, 50),
+    ("best", "+ lr 0.05 → 0.005 → 0.0005", 89.49, 50),
+    ("fast", "one-cycle, Nesterov, wd, smoothing, crop (issue 11)", None, 15),
+    ("max", "fast's recipe at 50 epochs + EMA (issue 11)", None, 50),
+]
+MACHINES = {  # folder -> column title
+    "gpu-h200": "GPU: NVIDIA H200, fp32 (TF32)",
+    "cpu-zen5-bf16": "CPU: AMD EPYC Zen 5, 2 vCPUs, bf16",
+}
+
+
+def read_run(folder):
+    with open(os.path.join(folder, "metrics.csv")) as f:
+        rows = list(csv.DictReader(f))
+    meta = {}
+    if os.path.exists(os.path.join(folder, "run.json")):
+        with open(os.path.join(folder, "run.json")) as f:
+            meta = json.load(f)
+    return rows, meta
+
+
+def hours(seconds):
+    if seconds < 600:
+        return f"{seconds:.0f} s"
+    m = int(round(seconds / 60))
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
+
+
+def cell(rows, meta, planned):
+    if not rows:
+        return "—"
+    acc = [float(r["test_acc"]) for r in rows]
+    best = max(range(len(acc)), key=lambda i: acc[i])
+    secs = sum(float(r["seconds"]) for r in rows)
+    tta = rows[-1].get("test_acc_tta")
+    epochs = int(rows[-1]["epoch"])
+    planned = int(meta.get("epochs", planned))
+    extra = f"; TTA {float(tta):.2f}" if tta not in (None, "", "nan") else ""
+    if epochs < planned:
+        return (f"incomplete: {epochs} of {planned} epochs, latest {acc[-1]:.2f} (best {acc[best]:.2f} at epoch "
+                f"{best + 1}; {hours(secs)} so far){'; ' + meta['note'] if meta.get('note') else ''}")
+    return f"**{acc[-1]:.2f}** (best {acc[best]:.2f} at epoch {best + 1}{extra}; {hours(secs)})"
+
+
+def runs():
+    found = {}
+    for machine in sorted(os.listdir(HERE)):
+        mdir = os.path.join(HERE, machine)
+        if not os.path.isdir(mdir):
+            continue
+        for preset in sorted(os.listdir(mdir)):
+            if os.path.exists(os.path.join(mdir, preset, "metrics.csv")):
+                found[(machine, preset)] = read_run(os.path.join(mdir, preset))
+    return found
+
+
+def table(found):
+    machines = sorted({m for m, _ in found}, key=lambda m: list(MACHINES).index(m) if m in MACHINES else 99)
+    head = "| preset | change | lab (PyTorch, 50 epochs) | " + " | ".join(MACHINES.get(m, m) for m in machines) + " |"
+    lines = [head, "|" + "---|" * 3 + "---|" * len(machines)]
+    for name, change, lab, planned in PRESETS:
+        cells = [cell(*found.get((m, name), ([], {})), planned) for m in machines]
+        lab_s = f"{lab:.2f}" if lab is not None else "—"
+        lines.append(f"| `{name}` | {change} | {lab_s} | " + " | ".join(cells) + " |")
+    return "\n".join(lines), machines
+
+
+def figure(found):
+    """test_accuracy.png: test accuracy per epoch of every run (gnuplot, as the example's curves)."""
+    plots = []
+    for (machine, preset), _ in sorted(found.items()):
+        path = os.path.join(HERE, machine, preset, "metrics.csv")
+        plots.append(f"'{path}' using 1:8 with lines lw 2 title '{machine} {preset}'")
+    script = ("set datafile separator ','\nset terminal pngcairo size 1100,600 noenhanced\n"
+              f"set output '{os.path.join(HERE, 'test_accuracy.png')}'\nset key bottom right\nset grid\n"
+              "set xlabel 'epoch'\nset ylabel 'test accuracy (%)'\nset yrange [50:95]\n"
+              "plot " + ", \\\n     ".join(plots) + "\n")
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+        return True
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"warning: gnuplot failed ({e}): test_accuracy.png not drawn", file=sys.stderr)
+        return False
+
+
+def describe(found, machines):
+    out = []
+    for m in machines:
+        for (machine, preset), (rows, meta) in sorted(found.items()):
+            if machine == m and meta:
+                bits = [f"`{meta['command']}`" if meta.get("command") else "",
+                        f"commit {meta['commit']}" if meta.get("commit") else "",
+                        meta.get("cpu") or meta.get("gpu") or "", meta.get("precision", "")]
+                out.append(f"- `{machine}/{preset}`: " + ", ".join(b for b in bits if b))
+    return "\n".join(out)
+
+
+def main():
+    found = runs()
+    tab, machines = table(found)
+    drew = figure(found)
+    with open(os.path.join(HERE, "README.md"), "w") as f:
+        f.write("# Results: the seed lab's AlexNet on CIFAR-10\n\n"
+                "Generated by `python3 examples/results/make_table.py` from the `metrics.csv` (and `run.json`) of each\n"
+                "run folder `<machine>/<preset>/`; do not edit by hand. Test accuracy (%) of the last epoch, the best\n"
+                "epoch, flip-TTA where the preset uses it, and the training time (the sum of metrics.csv's per-epoch\n"
+                "seconds; evaluation not included). A run that has not\n"
+                "finished its epochs is shown as incomplete with its latest epoch.\n\n" + tab + "\n")
+        desc = describe(found, machines)
+        if desc:
+            f.write("\nRuns with a `run.json`:\n\n" + desc + "\n")
+        if drew:
+            f.write("\n![test accuracy per epoch of every run](test_accuracy.png)\n")
+    readme = os.path.join(ROOT, "README.md")
+    text = open(readme).read()
+    begin, end = "<!-- results-table:begin -->", "<!-- results-table:end -->"
+    if begin in text and end in text:
+        a, b = text.index(begin) + len(begin), text.index(end)
+        text = text[:a] + "\n" + tab + "\n" + text[b:]
+        open(readme, "w").write(text)
+    print(tab)
+
+
+if __name__ == "__main__":
+    main()
