@@ -1,12 +1,15 @@
-// ctnn_step_timer: times the seed AlexNet (ctnn::models::AlexNetCifar, oneDNN backend) for
+// ctnn_step_timer: times the seed AlexNet (ctnn::models::AlexNetCifar) for
 // benchmarks/compare_pytorch.sh, with the same protocol as benchmarks/torch_step.py.
 //
 //   ctnn_step_timer --mode train|infer [--batch 128] [--precision f32|bf16] [--iters 5] [--warmup 1]
-//                   [--conv auto|direct|winograd] [--mark]
+//                   [--conv auto|direct|winograd] [--backend onednn|eigen|reference] [--mark]
 //
+// --backend: the CPU backend timed (default: ctnn::cpu, i.e. oneDNN where built, else Eigen);
+// --conv applies to oneDNN only, bf16 exists on oneDNN only.
 // train: forward, CrossEntropyLoss, backward, SGD(lr 0.01, momentum 0.9) step, training mode.
 // infer: eval-mode forward.  Prints one line of key=value pairs:
-//   ctnn mode=train batch=128 precision=f32 iters=5 images_per_s=... ms_per_iter=... peak_rss_kib=...
+//   ctnn mode=train batch=128 precision=f32 iters=5 conv=auto backend=oneDNN threads=2 images_per_s=...
+//        ms_per_iter=... peak_rss_kib=...
 // or, when the precision cannot run on this CPU (bf16 without AVX512-BF16/AMX), a line with
 // status=unavailable and the error, and exit status 3. peak_rss_kib is getrusage(RUSAGE_SELF)
 // ru_maxrss of this whole process (run one mode per process to attribute it). --mark prints
@@ -22,6 +25,8 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "benchmarks/common.hpp"
 
@@ -38,17 +43,61 @@ long peak_rss_kib() {
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "%s\nusage: ctnn_step_timer --mode train|infer [--batch N] [--precision f32|bf16] [--iters N] "
-               "[--warmup N] [--conv auto|direct|winograd] [--mark]\n",
+               "[--warmup N] [--conv auto|direct|winograd] [--backend onednn|eigen|reference] [--mark]\n",
                msg);
   std::exit(2);
+}
+
+struct Options {
+  std::string mode = "train", precision = "f32", conv = "auto", backend;
+  int batch = 128, iters = 5, warmup = 1;
+  bool mark = false;
+};
+
+/// Builds the model on Backend and times it; prints the rest of the result line.
+template <class Backend>
+int run(const Options& o) {
+  const auto prec = o.precision == "bf16" ? ctnn::Precision::bf16 : ctnn::Precision::f32;
+  ctnn::Model<Net, Input, Backend> m(1, prec);
+#if CTNN_WITH_ONEDNN
+  if constexpr (std::is_same_v<Backend, ctnn::cpu>) {
+    using A = ctnn::onednn::ConvAlgorithm;
+    m.context().conv_algorithm = o.conv == "direct" ? A::direct : o.conv == "winograd" ? A::winograd : A::automatic;
+  }
+#endif
+  ctnn::SGD sgd(0.01f, 0.9f);
+  ctnn::CrossEntropyLoss loss;
+  const int batch = o.batch;
+  const auto x = random_floats(std::size_t(batch) * Input::size, 2);
+  const auto t = random_targets(std::size_t(batch), 4);
+  std::vector<float> dlogits(std::size_t(batch) * kClasses);
+  auto once = [&] {
+    if (o.mode == "train") {
+      auto logits = m.forward(x, batch);
+      loss(logits, t, kClasses, dlogits);
+      m.backward(dlogits);
+      sgd.step(m.parameters(), m.gradients());
+    } else {
+      auto y = m.forward(x, batch);
+      if (!std::isfinite(y[0])) std::fprintf(stderr, "non-finite output\n");
+    }
+  };
+  if (o.mode == "infer") m.eval();
+  for (int i = 0; i < std::max(o.warmup, 1); ++i) once();  // at least one: builds the workspace
+  if (o.mark) std::printf("\nctnn_step_timer: timed iterations begin\n"), std::fflush(stdout);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < o.iters; ++i) once();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (o.mark) std::printf("ctnn_step_timer: timed iterations end\n");
+  std::printf("images_per_s=%.2f ms_per_iter=%.1f peak_rss_kib=%ld\n", batch * o.iters / s, 1e3 * s / o.iters,
+              peak_rss_kib());
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string mode = "train", precision = "f32", conv = "auto";
-  int batch = 128, iters = 5, warmup = 1;
-  bool mark = false;
+  Options o;
   for (int i = 1; i < argc; ++i) {
     auto value = [&]() -> std::string {
       if (i + 1 >= argc) usage((std::string("missing value for ") + argv[i]).c_str());
@@ -56,60 +105,51 @@ int main(int argc, char** argv) {
     };
     const std::string a = argv[i];
     if (a == "--mode")
-      mode = value();
+      o.mode = value();
     else if (a == "--batch")
-      batch = std::atoi(value().c_str());
+      o.batch = std::atoi(value().c_str());
     else if (a == "--precision")
-      precision = value();
+      o.precision = value();
     else if (a == "--iters")
-      iters = std::atoi(value().c_str());
+      o.iters = std::atoi(value().c_str());
     else if (a == "--warmup")
-      warmup = std::atoi(value().c_str());
+      o.warmup = std::atoi(value().c_str());
     else if (a == "--conv")
-      conv = value();
+      o.conv = value();
+    else if (a == "--backend")
+      o.backend = value();
     else if (a == "--mark")
-      mark = true;
+      o.mark = true;
     else
       usage(("unknown argument " + a).c_str());
   }
-  if ((mode != "train" && mode != "infer") || (precision != "f32" && precision != "bf16") || batch < 2 || iters < 1 ||
-      warmup < 0 || (conv != "auto" && conv != "direct" && conv != "winograd"))
+  if ((o.mode != "train" && o.mode != "infer") || (o.precision != "f32" && o.precision != "bf16") || o.batch < 2 ||
+      o.iters < 1 || o.warmup < 0 || (o.conv != "auto" && o.conv != "direct" && o.conv != "winograd"))
     usage("bad arguments");
+  if (o.backend.empty()) o.backend = std::is_same_v<ctnn::cpu, ctnn::eigen> ? "eigen" : "onednn";
+  if (o.backend != "onednn" && o.backend != "eigen" && o.backend != "reference") usage("bad --backend");
+#if !CTNN_WITH_ONEDNN
+  if (o.backend == "onednn") usage("--backend onednn: this build has no oneDNN (CTNN_WITH_ONEDNN=OFF)");
+#endif
+#if !CTNN_WITH_EIGEN
+  if (o.backend == "eigen") usage("--backend eigen: this build has no Eigen (CTNN_WITH_EIGEN=OFF)");
+#endif
 
-  std::printf("ctnn mode=%s batch=%d precision=%s iters=%d conv=%s ", mode.c_str(), batch, precision.c_str(), iters,
-              conv.c_str());
+  const char* name = o.backend == "reference" ? ctnn::backend_name_v<ctnn::reference>
+                     : o.backend == "eigen"   ? "Eigen"
+                                              : "oneDNN";
+  std::printf("ctnn mode=%s batch=%d precision=%s iters=%d conv=%s backend=%s threads=%d ", o.mode.c_str(), o.batch,
+              o.precision.c_str(), o.iters, o.conv.c_str(), name, ctnn::num_threads());
   std::fflush(stdout);
   try {
-    const auto prec = precision == "bf16" ? ctnn::Precision::bf16 : ctnn::Precision::f32;
-    ctnn::Model<Net, Input, ctnn::cpu> m(1, prec);
-    using A = ctnn::onednn::ConvAlgorithm;
-    m.context().conv_algorithm = conv == "direct" ? A::direct : conv == "winograd" ? A::winograd : A::automatic;
-    ctnn::SGD sgd(0.01f, 0.9f);
-    ctnn::CrossEntropyLoss loss;
-    const auto x = random_floats(std::size_t(batch) * Input::size, 2);
-    const auto t = random_targets(std::size_t(batch), 4);
-    std::vector<float> dlogits(std::size_t(batch) * kClasses);
-    auto once = [&] {
-      if (mode == "train") {
-        auto logits = m.forward(x, batch);
-        loss(logits, t, kClasses, dlogits);
-        m.backward(dlogits);
-        sgd.step(m.parameters(), m.gradients());
-      } else {
-        auto y = m.forward(x, batch);
-        if (!std::isfinite(y[0])) std::fprintf(stderr, "non-finite output\n");
-      }
-    };
-    if (mode == "infer") m.eval();
-    for (int i = 0; i < std::max(warmup, 1); ++i) once();  // at least one: builds the workspace
-    if (mark) std::printf("\nctnn_step_timer: timed iterations begin\n"), std::fflush(stdout);
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < iters; ++i) once();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (mark) std::printf("ctnn_step_timer: timed iterations end\n");
-    std::printf("images_per_s=%.2f ms_per_iter=%.1f peak_rss_kib=%ld\n", batch * iters / s, 1e3 * s / iters,
-                peak_rss_kib());
-    return 0;
+    if (o.backend == "reference") return run<ctnn::reference>(o);
+#if CTNN_WITH_EIGEN
+    if (o.backend == "eigen") return run<ctnn::eigen>(o);
+#endif
+#if CTNN_WITH_ONEDNN
+    return run<ctnn::cpu>(o);
+#endif
+    return 2;
   } catch (const std::exception& e) {
     std::string why = e.what();
     for (auto& c : why)

@@ -100,7 +100,8 @@ int train_net(const Args& a) {
   const std::string precision = model.context().precision == Precision::bf16 ? "bf16" : "f32";
   std::string why = "asked";
   if (asked == Precision::automatic) {
-    if constexpr (std::is_same_v<Backend, ctnn::cpu>)
+    if constexpr (std::is_same_v<Backend, ctnn::cpu> && !std::is_same_v<Backend, ctnn::eigen> &&
+                  !std::is_same_v<Backend, ctnn::reference>)  // oneDNN
       why = precision == "bf16" ? "auto: this CPU has bf16 instructions" : "auto: this CPU has no bf16 instructions";
     else
       why = "auto: this backend computes in f32";
@@ -136,9 +137,10 @@ int train_net(const Args& a) {
                 {"precision", precision},
                 {"eval_split", a.val_split ? "last " + std::to_string(a.val_split) + " training images" : "test"}};
   o.divergence_advice = "lower the learning rate and resume with --resume";
-  fmt::print("ctnn alexnet_cifar10: preset {} on {} ({} threads, {} ({})), {} train / {} {} images from {}\n", a.preset,
-             a.device, ctnn::num_threads(), precision, why, data.train.size(), data.test.size(),
-             a.val_split ? "validation" : "test", a.data);
+  fmt::print(
+      "ctnn alexnet_cifar10: preset {} on {} ({} backend, {} threads, {} ({})), {} train / {} {} images from {}\n",
+      a.preset, a.device, ctnn::backend_name_v<Backend>, ctnn::num_threads(), precision, why, data.train.size(),
+      data.test.size(), a.val_split ? "validation" : "test", a.data);
   std::fflush(stdout);  // the log of a background run shows at once what is running
   train::Trainer trainer(model, data, o);
   const auto last = trainer.run();
@@ -227,11 +229,7 @@ int main(int argc, char** argv) {
       throw UsageError("--device cuda: this build has no CUDA backend (configure with -DCTNN_WITH_CUDA=ON)");
 #endif
     }
-#if CTNN_WITH_ONEDNN
-    return dispatch<ctnn::cpu>(a);
-#else
-    return dispatch<ctnn::reference>(a);
-#endif
+    return dispatch<ctnn::cpu>(a);  // oneDNN, else Eigen, else the reference loops (include/ctnn/backend.hpp)
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

@@ -40,7 +40,7 @@ struct Impl<BatchNorm<D, Mr, Er>, In, eigen> {
     trained = ctx.training;
     const double m = double(n) * HW;
     if (trained && m < 2) throw Error("BatchNorm: training needs more than 1 value per channel (batch of 1?)");
-    eigen_backend::parallel_for(C, [&](std::ptrdiff_t c) {
+    eigen_backend::parallel_for(C, std::ptrdiff_t(x.size()) * 3, [&](std::ptrdiff_t c) {
       double mu = p.value[2][c], var = p.value[3][c];
       if (trained) {
         double s = 0, s2 = 0;
@@ -60,7 +60,7 @@ struct Impl<BatchNorm<D, Mr, Er>, In, eigen> {
 
   const EigenTensor& backward(Context<eigen>&, const EigenTensor& x, const EigenTensor& dy, bool need_dx) {
     const double m = double(n) * HW;
-    eigen_backend::parallel_for(C, [&](std::ptrdiff_t ci) {
+    eigen_backend::parallel_for(C, std::ptrdiff_t(x.size()) * 3, [&](std::ptrdiff_t ci) {
       const int c = int(ci);
       const float mu = mean[c], r = rstd[c];
       double sdy = 0, sdyx = 0;

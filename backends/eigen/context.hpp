@@ -6,11 +6,16 @@
 //   one image of N×C×H×W row-major = col-major (H·W) × C;  N×F row-major = col-major F × N.
 // The heavy passes (Conv2d lowered by im2col, Linear) are Eigen GEMMs; the rest are loops and
 // Eigen arrays.
-// Threads: Eigen parallelises its GEMMs with OpenMP when the build has it (CMake links OpenMP for
-// this backend), with omp_get_max_threads() threads — so ctnn::set_num_threads (threads.hpp) and
-// OMP_NUM_THREADS set it; the lowering loops (im2col/col2im, pooling, BatchNorm's channels) use
-// parallel_for below on the same threads. Without OpenMP everything runs on one thread.
+// Threads: OpenMP when the build has it (CMake links OpenMP for this backend), as many as
+// omp_get_max_threads() — so ctnn::set_num_threads (threads.hpp) and OMP_NUM_THREADS set them.
+// Conv2d gives each thread whole chunks of images (its own im2col and a one-thread Eigen GEMM:
+// one parallel region per pass); Linear uses Eigen's own parallel GEMM; pooling, BatchNorm's
+// channels and the element-wise layers split their loops with parallel_for below. Without OpenMP
+// everything runs on one thread.
 #include <Eigen/Core>
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -33,14 +38,43 @@ using Vec = Eigen::Matrix<float, Eigen::Dynamic, 1>;
 using VecMap = Eigen::Map<Vec>;
 using ConstVecMap = Eigen::Map<const Vec>;
 
-/// Runs f(i) for i in [0, n), split over the OpenMP threads when the build has OpenMP.
+/// Runs f(i) for i in [0, n), split over the OpenMP threads when the build has OpenMP and the
+/// whole loop touches at least kParallelWork elements (`work`, an estimate). Below that a
+/// parallel region costs more than it saves: on a loaded machine each barrier waits for a
+/// descheduled thread (measured: the tiny nets of test_finite_differences took 39 s with every
+/// loop parallel on 2 threads, 0.03 s on one).
+inline constexpr std::ptrdiff_t kParallelWork = std::ptrdiff_t(1) << 16;
 template <class F>
-void parallel_for(std::ptrdiff_t n, F&& f) {
+void parallel_for(std::ptrdiff_t n, std::ptrdiff_t work, F&& f) {
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (n > 1)
+#pragma omp parallel for schedule(static) if (n > 1 && work >= kParallelWork)
   for (std::ptrdiff_t i = 0; i < n; ++i) f(i);
 #else
+  (void)work;
   for (std::ptrdiff_t i = 0; i < n; ++i) f(i);
+#endif
+}
+
+/// The threads a parallel_for would use now (omp_get_max_threads; 1 without OpenMP).
+inline int max_threads() {
+#if defined(_OPENMP)
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/// parallel_for that also hands f the thread's number in [0, max_threads()) (for per-thread
+/// scratch). Static schedule: for given n and thread count, item i always runs on the same thread,
+/// so per-thread partial sums, added in thread order, give the same bits every run.
+template <class F>
+void parallel_for_thread(std::ptrdiff_t n, std::ptrdiff_t work, F&& f) {
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (n > 1 && work >= kParallelWork)
+  for (std::ptrdiff_t i = 0; i < n; ++i) f(i, omp_get_thread_num());
+#else
+  (void)work;
+  for (std::ptrdiff_t i = 0; i < n; ++i) f(i, 0);
 #endif
 }
 

@@ -21,8 +21,8 @@ namespace ctnn::eigen_backend {
 /// Calls f(offset, length) on consecutive blocks covering [0, size), blocks in parallel.
 template <class F>
 void blocks(std::size_t size, F&& f) {
-  constexpr std::size_t kBlock = 1 << 15;
-  parallel_for(std::ptrdiff_t((size + kBlock - 1) / kBlock), [&](std::ptrdiff_t b) {
+  constexpr std::size_t kBlock = std::size_t(kParallelWork) / 2;
+  parallel_for(std::ptrdiff_t((size + kBlock - 1) / kBlock), std::ptrdiff_t(size), [&](std::ptrdiff_t b) {
     const std::size_t lo = std::size_t(b) * kBlock;
     f(lo, std::ptrdiff_t(std::min(kBlock, size - lo)));
   });

@@ -28,7 +28,7 @@ struct Impl<MaxPool2d<K, S>, In, eigen> {
   const EigenTensor& output() const { return y; }
 
   const EigenTensor& forward(Context<eigen>&, const EigenTensor& x) {
-    eigen_backend::parallel_for(std::ptrdiff_t(y.n) * In::c, [&](std::ptrdiff_t bc) {
+    eigen_backend::parallel_for(std::ptrdiff_t(y.n) * In::c, std::ptrdiff_t(y.size()) * K * K, [&](std::ptrdiff_t bc) {
       const float* xp = x.ptr() + bc * HWi;
       float* yp = y.ptr() + bc * HWo;
       int* ap = argmax.data() + bc * HWo;
@@ -48,7 +48,7 @@ struct Impl<MaxPool2d<K, S>, In, eigen> {
 
   const EigenTensor& backward(Context<eigen>&, const EigenTensor&, const EigenTensor& dy, bool need_dx) {
     if (!need_dx) return dx;
-    eigen_backend::parallel_for(std::ptrdiff_t(y.n) * In::c, [&](std::ptrdiff_t bc) {
+    eigen_backend::parallel_for(std::ptrdiff_t(y.n) * In::c, std::ptrdiff_t(y.size()) * K * K, [&](std::ptrdiff_t bc) {
       float* dp = dx.ptr() + bc * HWi;
       const float* dyp = dy.ptr() + bc * HWo;
       const int* ap = argmax.data() + bc * HWo;
@@ -85,7 +85,7 @@ struct Impl<AvgPool2d<K, S, P>, In, eigen> {
   }
 
   const EigenTensor& forward(Context<eigen>&, const EigenTensor& x) {
-    eigen_backend::parallel_for(std::ptrdiff_t(y.n) * In::c, [&](std::ptrdiff_t bc) {
+    eigen_backend::parallel_for(std::ptrdiff_t(y.n) * In::c, std::ptrdiff_t(y.size()) * K * K, [&](std::ptrdiff_t bc) {
       const float* xp = x.ptr() + bc * HWi;
       float* yp = y.ptr() + bc * HWo;
       std::fill_n(yp, HWo, 0.f);
@@ -97,7 +97,7 @@ struct Impl<AvgPool2d<K, S, P>, In, eigen> {
 
   const EigenTensor& backward(Context<eigen>&, const EigenTensor&, const EigenTensor& dy, bool need_dx) {
     if (!need_dx) return dx;
-    eigen_backend::parallel_for(std::ptrdiff_t(y.n) * In::c, [&](std::ptrdiff_t bc) {
+    eigen_backend::parallel_for(std::ptrdiff_t(y.n) * In::c, std::ptrdiff_t(y.size()) * K * K, [&](std::ptrdiff_t bc) {
       float* dp = dx.ptr() + bc * HWi;
       const float* dyp = dy.ptr() + bc * HWo;
       std::fill_n(dp, HWi, 0.f);
@@ -145,7 +145,7 @@ struct Impl<AdaptiveMaxPool2d<O>, In, eigen> {
   const EigenTensor& output() const { return y; }
 
   const EigenTensor& forward(Context<eigen>&, const EigenTensor& x) {
-    eigen_backend::parallel_for(std::ptrdiff_t(y.size()), [&](std::ptrdiff_t p) {
+    eigen_backend::parallel_for(std::ptrdiff_t(y.size()), std::ptrdiff_t(x.size()), [&](std::ptrdiff_t p) {
       const float* xp = x.ptr() + p * HW;
       int best = 0;  // first maximum on ties
       for (int k = 1; k < HW; ++k)
