@@ -4,9 +4,10 @@
 # backend sees the same machine load), each measurement in its own process. Prints every result
 # line, then a Markdown table of the medians with each backend's ratio to the first one.
 #   benchmarks/compare_backends.sh [timer ...]     (default: build-bench/benchmarks/ctnn_step_timer)
-# Each TIMER may be "path" or "path@backend[,backend...]" (default backends: onednn,eigen); e.g.
+# Each TIMER may be "path" or "path@backend[,backend...]" (default backends: onednn,eigen), or
+# "torch" for PyTorch as installed (benchmarks/torch_step.py, same protocol); e.g.
 #   benchmarks/compare_backends.sh build/benchmarks/ctnn_step_timer@onednn,eigen \
-#                                  build-native/benchmarks/ctnn_step_timer@eigen
+#                                  build-native/benchmarks/ctnn_step_timer@eigen torch
 # Environment: ROUNDS (2), ITERS (2), WARMUP (1), BATCHES ("32 128 256"), MODES ("train infer"),
 # OMP_NUM_THREADS (2).
 set -euo pipefail
@@ -23,6 +24,12 @@ for round in $(seq "$ROUNDS"); do
   for batch in $BATCHES; do
     for mode in $MODES; do
       for spec in "$@"; do
+        if [ "$spec" = torch ]; then
+          line=$(/usr/bin/python3 benchmarks/torch_step.py --mode "$mode" --batch "$batch" --iters "$ITERS" \
+            --warmup "$WARMUP" --threads "$OMP_NUM_THREADS" || true)
+          echo "round=$round timer=torch_step.py backend=PyTorch $line" | tee -a "$log"
+          continue
+        fi
         timer=${spec%@*}
         backends=onednn,eigen
         [ "$spec" != "$timer" ] && backends=${spec#*@}
@@ -43,7 +50,8 @@ for line in open(sys.argv[1]):
     kv = dict(re.findall(r"(\w+)=(\S+)", line))
     if "images_per_s" not in kv:
         continue
-    col = f"{kv['backend']} ({kv['timer']})"
+    parts = kv["timer"].split("/")  # .../<build dir>/benchmarks/ctnn_step_timer: name the build dir
+    col = kv["backend"] + (f" [{parts[-3]}]" if len(parts) >= 3 else "")
     if col not in order:
         order.append(col)
     rows.setdefault((kv["mode"], int(kv["batch"])), {}).setdefault(col, []).append(float(kv["images_per_s"]))

@@ -24,7 +24,9 @@ cmake -S . -B build-eigen -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTNN_WITH_ONEDNN
 eigen_tests="test_layers_pytorch test_layers2_pytorch test_alexnet_pytorch test_finite_differences test_fit test_trainer test_ratio_threads"
 # shellcheck disable=SC2086
 cmake --build build-eigen -j"$jobs" --target $eigen_tests alexnet_cifar10
-ctest --test-dir build-eigen -R "^($(echo $eigen_tests | tr ' ' '|')|learning_check)\$" --output-on-failure
+ctest --test-dir build-eigen -R "^($(echo $eigen_tests | tr ' ' '|')|learning_check)\$" -E test_alexnet_pytorch \
+  --output-on-failure
+build-eigen/tests/test_alexnet_pytorch -tc='*<ctnn::eigen>*'  # the reference half ran in build/ already
 build-eigen/examples/alexnet_cifar10 --summary >/dev/null
 
 echo "== consumer project: add_subdirectory, find_package (CUDA toolkit hidden), README sample"
