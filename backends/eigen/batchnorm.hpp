@@ -26,7 +26,6 @@ struct Impl<BatchNorm<D, Mr, Er>, In, eigen> {
   void setup(Context<eigen>&, int batch, const EigenTensor&, Bound b, Links) {
     n = batch, p = b;
     y.resize(n, C, In::h, In::w);
-    dx = y;
   }
   const EigenTensor& output() const { return y; }
   static eigen_backend::ConstArrMap plane(const EigenTensor& t, int b, int c) {
@@ -60,6 +59,7 @@ struct Impl<BatchNorm<D, Mr, Er>, In, eigen> {
 
   const EigenTensor& backward(Context<eigen>&, const EigenTensor& x, const EigenTensor& dy, bool need_dx) {
     const double m = double(n) * HW;
+    if (need_dx) dx.ensure(n, C, In::h, In::w);
     eigen_backend::parallel_for(C, std::ptrdiff_t(x.size()) * 3, [&](std::ptrdiff_t ci) {
       const int c = int(ci);
       const float mu = mean[c], r = rstd[c];

@@ -88,6 +88,10 @@ struct EigenTensor {
     n = n_, c = c_, h = h_, w = w_;
     data.assign(std::size_t(n) * c * h * w, 0.f);
   }
+  /// Allocates on first use (input gradients: an inference-only workspace never holds them).
+  void ensure(int n_, int c_, int h_, int w_) {
+    if (n != n_ || c != c_ || h != h_ || w != w_ || data.empty()) resize(n_, c_, h_, w_);
+  }
   float* ptr() { return data.data(); }
   const float* ptr() const { return data.data(); }
   std::size_t size() const { return data.size(); }
@@ -97,6 +101,16 @@ struct EigenTensor {
   eigen_backend::ArrMap arr() { return {ptr(), std::ptrdiff_t(size())}; }
   eigen_backend::ConstArrMap arr() const { return {ptr(), std::ptrdiff_t(size())}; }
 };
+
+namespace eigen_backend {
+using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
+/// One thread's scratch for Conv2d's lowering (backends/eigen/conv2d.hpp), shared by all layers:
+/// they run one after another, so one set per thread holds the largest layer's needs.
+struct Scratch {
+  Buffer col, y, dw, db;  // col also holds dcol once dW is done; y holds Y or dY
+  bool used = false;      // holds a partial dW of the current backward
+};
+}  // namespace eigen_backend
 
 template <>
 inline constexpr const char* backend_name_v<eigen> = "Eigen";
@@ -111,6 +125,7 @@ struct Context<eigen> {
   Precision precision;
   std::uint64_t seed = 0, step = 0;
   float dropout_override = -1.f;
+  std::vector<eigen_backend::Scratch> scratch;  ///< per thread, shared by the layers (see Scratch)
 
   void upload_shape(int n, int c, int h, int w, Act& a) const { a.resize(n, c, h, w); }
   void upload(std::span<const float> x, int n, int c, int h, int w, Act& a) const {

@@ -30,34 +30,37 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, eigen> {
   static constexpr int Hi = In::h, Wi = In::w, Ho = Out::h, Wo = Out::w, HWo = Ho * Wo, R = Ci * K * K;
   static constexpr std::ptrdiff_t kColFloats = std::ptrdiff_t(4) << 20;  // 16 MiB of lowered input
   static constexpr int kChunk = int(std::max<std::ptrdiff_t>(1, kColFloats / (std::ptrdiff_t(HWo) * R)));
-  using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
-  struct Scratch {
-    Buffer col, y, dw, db;  // col also holds dcol once dW is done; y holds Y or dY
-    bool used = false;      // holds a partial dW of this backward
-  };
+  using Scratch = eigen_backend::Scratch;
   EigenTensor y, dx;
-  std::vector<Scratch> scratch;  // one per thread
   Bound p;
-  int n = 0, chunks = 1, rows = 0;  // chunk c holds images [c·n/chunks, (c+1)·n/chunks)
+  int n = 0, chunks = 1, rows = 0, planned = 0;  // chunk c holds images [c·n/chunks, (c+1)·n/chunks)
 
   void setup(Context<eigen>&, int batch, const EigenTensor&, Bound b, Links) {
     n = batch, p = b;
     y.resize(n, Co, Ho, Wo);
-    dx.resize(n, Ci, Hi, Wi);
-    plan();
   }
   const EigenTensor& output() const { return y; }
 
-  // Chunks for the current thread count: at least kChunk-sized pieces, a multiple of the threads.
-  void plan() {
+  // Chunks for the current thread count (at most kChunk images, a multiple of the threads), and
+  // the context's per-thread scratch grown to hold them. Returns the scratch.
+  std::vector<Scratch>& plan(Context<eigen>& ctx, bool backward) {
     const int t = eigen_backend::max_threads();
-    chunks = std::min(n, (n + kChunk - 1) / kChunk);
-    chunks = std::min(n, (chunks + t - 1) / t * t);
-    rows = (n + chunks - 1) / chunks * HWo;
+    if (t != planned) {
+      planned = t;
+      chunks = std::min(n, (n + kChunk - 1) / kChunk);
+      chunks = std::min(n, (chunks + t - 1) / t * t);
+      rows = (n + chunks - 1) / chunks * HWo;
+    }
+    auto& scratch = ctx.scratch;
     if (int(scratch.size()) < t) scratch.resize(t);
-    for (auto& s : scratch)
-      if (s.col.size() < std::size_t(rows) * R)
-        s.col.assign(std::size_t(rows) * R, 0.f), s.y.assign(std::size_t(rows) * Co, 0.f);
+    for (auto& s : scratch) {
+      if (s.col.size() < std::size_t(rows) * R) s.col.resize(std::size_t(rows) * R);
+      if (s.y.size() < std::size_t(rows) * Co) s.y.resize(std::size_t(rows) * Co);
+      if (backward && s.dw.size() < std::size_t(R) * Co) s.dw.resize(std::size_t(R) * Co);
+      if (backward && s.db.size() < std::size_t(Co)) s.db.resize(Co);
+      s.used = false;
+    }
+    return scratch;
   }
   int begin(std::ptrdiff_t c) const { return int(c * n / chunks); }
   static eigen_backend::MatMap col(Scratch& s, int m) { return {s.col.data(), std::ptrdiff_t(m) * HWo, R}; }
@@ -112,8 +115,8 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, eigen> {
       }
   }
 
-  const EigenTensor& forward(Context<eigen>&, const EigenTensor& x) {
-    if (int(scratch.size()) < eigen_backend::max_threads()) plan();
+  const EigenTensor& forward(Context<eigen>& ctx, const EigenTensor& x) {
+    auto& scratch = plan(ctx, false);
     const eigen_backend::ConstMatMap wt(p.value[0], R, Co);
     eigen_backend::parallel_for_thread(chunks, n * work(), [&](std::ptrdiff_t c, int t) {
       Scratch& s = scratch[t];
@@ -132,10 +135,10 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, eigen> {
     return y;
   }
 
-  const EigenTensor& backward(Context<eigen>&, const EigenTensor& x, const EigenTensor& dy, bool need_dx) {
-    if (int(scratch.size()) < eigen_backend::max_threads()) plan();
+  const EigenTensor& backward(Context<eigen>& ctx, const EigenTensor& x, const EigenTensor& dy, bool need_dx) {
+    auto& scratch = plan(ctx, true);
+    if (need_dx) dx.ensure(n, Ci, Hi, Wi);
     const eigen_backend::ConstMatMap wt(p.value[0], R, Co);
-    for (auto& s : scratch) s.used = false;
     eigen_backend::parallel_for_thread(chunks, n * work() * (need_dx ? 2 : 1), [&](std::ptrdiff_t c, int t) {
       Scratch& s = scratch[t];
       const int b0 = begin(c), m = begin(c + 1) - b0;
@@ -145,7 +148,6 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, eigen> {
                       s.y.data() + std::ptrdiff_t(o) * m * HWo + std::ptrdiff_t(j) * HWo);
       im2col(s, x.ptr(), b0, m);
       const auto dY = ymat(s, m);
-      if (!s.used) s.dw.resize(std::size_t(R) * Co), s.db.resize(Co);
       eigen_backend::MatMap dw(s.dw.data(), R, Co);
       eigen_backend::VecMap db(s.db.data(), Co);
       if (!s.used)

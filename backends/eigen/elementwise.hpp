@@ -35,10 +35,7 @@ inline ArrMap seg(EigenTensor& t, std::size_t lo, std::ptrdiff_t len) { return {
 template <class Derived, class In>
 struct Elementwise {
   EigenTensor y, dx;
-  void setup(Context<eigen>&, int batch, const EigenTensor&, Bound, Links) {
-    y.resize(batch, In::c, In::h, In::w);
-    dx = y;
-  }
+  void setup(Context<eigen>&, int batch, const EigenTensor&, Bound, Links) { y.resize(batch, In::c, In::h, In::w); }
   const EigenTensor& output() const { return y; }
   const EigenTensor& forward(Context<eigen>& ctx, const EigenTensor& x) {
     auto& d = static_cast<Derived&>(*this);
@@ -48,6 +45,7 @@ struct Elementwise {
   }
   const EigenTensor& backward(Context<eigen>&, const EigenTensor& x, const EigenTensor& dy, bool need_dx) {
     auto& d = static_cast<Derived&>(*this);
+    if (need_dx) dx.ensure(x.n, In::c, In::h, In::w);
     if (need_dx)
       blocks(x.size(), [&](std::size_t lo, std::ptrdiff_t len) {
         d.bwd(seg(x, lo, len), seg(std::as_const(y), lo, len), seg(dy, lo, len), seg(dx, lo, len), lo);
@@ -144,7 +142,6 @@ template <class In>
 struct Impl<Flatten, In, eigen> : eigen_backend::Elementwise<Impl<Flatten, In, eigen>, In> {
   void setup(Context<eigen>&, int batch, const EigenTensor&, Bound, Links) {
     this->y.resize(batch, int(In::size), 1, 1);
-    this->dx.resize(batch, In::c, In::h, In::w);
   }
   template <class X, class Y>
   void fwd(const X& x, Y&& y, std::size_t) const {

@@ -16,7 +16,6 @@ struct Impl<Linear<I, O, B>, In, eigen> {
   void setup(Context<eigen>&, int batch, const EigenTensor&, Bound b, Links) {
     n = batch, p = b;
     y.resize(n, O, 1, 1);
-    dx.resize(n, I, 1, 1);
   }
   const EigenTensor& output() const { return y; }
 
@@ -32,6 +31,7 @@ struct Impl<Linear<I, O, B>, In, eigen> {
     const auto dyt = dy.mat(O, n);
     eigen_backend::MatMap(p.grad[0], I, O).noalias() = x.mat(I, n) * dyt.transpose();
     if constexpr (B) eigen_backend::VecMap(p.grad[1], O) = dyt.rowwise().sum();
+    if (need_dx) dx.ensure(n, I, 1, 1);
     if (need_dx) dx.mat(I, n).noalias() = eigen_backend::ConstMatMap(p.value[0], I, O) * dyt;
     return dx;
   }

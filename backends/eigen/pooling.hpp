@@ -22,7 +22,6 @@ struct Impl<MaxPool2d<K, S>, In, eigen> {
 
   void setup(Context<eigen>&, int batch, const EigenTensor&, Bound, Links) {
     y.resize(batch, In::c, Out::h, Out::w);
-    dx.resize(batch, In::c, In::h, In::w);
     argmax.assign(y.size(), 0);
   }
   const EigenTensor& output() const { return y; }
@@ -47,6 +46,7 @@ struct Impl<MaxPool2d<K, S>, In, eigen> {
   }
 
   const EigenTensor& backward(Context<eigen>&, const EigenTensor&, const EigenTensor& dy, bool need_dx) {
+    if (need_dx) dx.ensure(y.n, In::c, In::h, In::w);
     if (!need_dx) return dx;
     eigen_backend::parallel_for(std::ptrdiff_t(y.n) * In::c, std::ptrdiff_t(y.size()) * K * K, [&](std::ptrdiff_t bc) {
       float* dp = dx.ptr() + bc * HWi;
@@ -66,10 +66,7 @@ struct Impl<AvgPool2d<K, S, P>, In, eigen> {
   static constexpr float kInvDivisor = 1.f / float(K * K);  // count_include_pad: padding counts
   EigenTensor y, dx;
 
-  void setup(Context<eigen>&, int batch, const EigenTensor&, Bound, Links) {
-    y.resize(batch, In::c, Out::h, Out::w);
-    dx.resize(batch, In::c, In::h, In::w);
-  }
+  void setup(Context<eigen>&, int batch, const EigenTensor&, Bound, Links) { y.resize(batch, In::c, Out::h, Out::w); }
   const EigenTensor& output() const { return y; }
 
   // Calls f(output index, input index) for every input pixel inside a window of one plane.
@@ -96,6 +93,7 @@ struct Impl<AvgPool2d<K, S, P>, In, eigen> {
   }
 
   const EigenTensor& backward(Context<eigen>&, const EigenTensor&, const EigenTensor& dy, bool need_dx) {
+    if (need_dx) dx.ensure(y.n, In::c, In::h, In::w);
     if (!need_dx) return dx;
     eigen_backend::parallel_for(std::ptrdiff_t(y.n) * In::c, std::ptrdiff_t(y.size()) * K * K, [&](std::ptrdiff_t bc) {
       float* dp = dx.ptr() + bc * HWi;
@@ -112,10 +110,7 @@ struct Impl<AdaptiveAvgPool2d<O>, In, eigen> {
   static constexpr int HW = In::h * In::w;
   EigenTensor y, dx;
 
-  void setup(Context<eigen>&, int batch, const EigenTensor&, Bound, Links) {
-    y.resize(batch, In::c, 1, 1);
-    dx.resize(batch, In::c, In::h, In::w);
-  }
+  void setup(Context<eigen>&, int batch, const EigenTensor&, Bound, Links) { y.resize(batch, In::c, 1, 1); }
   const EigenTensor& output() const { return y; }
 
   const EigenTensor& forward(Context<eigen>&, const EigenTensor& x) {
@@ -125,6 +120,7 @@ struct Impl<AdaptiveAvgPool2d<O>, In, eigen> {
   }
 
   const EigenTensor& backward(Context<eigen>&, const EigenTensor&, const EigenTensor& dy, bool need_dx) {
+    if (need_dx) dx.ensure(y.n, In::c, In::h, In::w);
     if (need_dx)
       dx.mat(HW, std::ptrdiff_t(y.size())).rowwise() = dy.mat(1, std::ptrdiff_t(y.size())).row(0) * (1.f / HW);
     return dx;
@@ -139,7 +135,6 @@ struct Impl<AdaptiveMaxPool2d<O>, In, eigen> {
 
   void setup(Context<eigen>&, int batch, const EigenTensor&, Bound, Links) {
     y.resize(batch, In::c, 1, 1);
-    dx.resize(batch, In::c, In::h, In::w);
     argmax.assign(y.size(), 0);
   }
   const EigenTensor& output() const { return y; }
@@ -156,6 +151,7 @@ struct Impl<AdaptiveMaxPool2d<O>, In, eigen> {
   }
 
   const EigenTensor& backward(Context<eigen>&, const EigenTensor&, const EigenTensor& dy, bool need_dx) {
+    if (need_dx) dx.ensure(y.n, In::c, In::h, In::w);
     if (!need_dx) return dx;
     std::fill(dx.data.begin(), dx.data.end(), 0.f);
     for (std::size_t p = 0; p < y.size(); ++p) dx.data[p * HW + argmax[p]] = dy.data[p];
