@@ -176,7 +176,8 @@ int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o,
   const std::string precision = model.context().precision == Precision::bf16 ? "bf16" : "f32";
   std::string why = "asked";
   if (asked == Precision::automatic) {
-    if constexpr (std::is_same_v<Backend, ctnn::cpu>)
+    if constexpr (std::is_same_v<Backend, ctnn::cpu> && !std::is_same_v<Backend, ctnn::eigen> &&
+                  !std::is_same_v<Backend, ctnn::reference>)  // oneDNN
       why = precision == "bf16" ? "auto: this CPU has bf16 instructions" : "auto: this CPU has no bf16 instructions";
     else
       why = "auto: this backend computes in f32";
@@ -198,8 +199,8 @@ int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o,
   o.divergence_advice = "lower the learning rate and resume with --resume";
   o.quiet = !root;
   if (root)
-    fmt::print("ctnn {}: preset {} on {} ({} threads{}, {} ({})), {} train / {} {} images from {}\n", program, a.preset,
-               a.device, ctnn::num_threads(),
+    fmt::print("ctnn {}: preset {} on {} ({} backend, {} threads{}, {} ({})), {} train / {} {} images from {}\n",
+               program, a.preset, a.device, ctnn::backend_name_v<Backend>, ctnn::num_threads(),
                group.size() > 1     ? fmt::format(" x {} ranks", group.size())
                : o.adaptive_threads ? std::string(" at most, auto")
                                     : std::string(),
@@ -254,11 +255,8 @@ int run(const Args& a, int& argc, char**& argv, Dispatch&& dispatch) {
       throw UsageError("--device cuda: this build has no CUDA backend (configure with -DCTNN_WITH_CUDA=ON)");
 #endif
     }
-#if CTNN_WITH_ONEDNN
+    // oneDNN, else Eigen, else the reference loops (include/ctnn/backend.hpp)
     return dispatch.template operator()<ctnn::cpu>(group);
-#else
-    return dispatch.template operator()<ctnn::reference>(group);
-#endif
   } catch (const std::exception& e) {
     if (group.size() > 1) group.abort(e.what());
     std::cerr << "error: " << e.what() << "\n";

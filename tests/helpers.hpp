@@ -31,14 +31,27 @@
 
 /// Backends every layer/model test is instantiated for (doctest TEST_CASE_TEMPLATE type list); a
 /// build may name its own (tests/cuda compiles test_alexnet_pytorch.cpp for ctnn::cuda).
-#if defined(CTNN_TEST_BACKENDS)
+/// CTNN_TEST_CPU_BACKENDS: the fast CPU backends of this build (oneDNN, Eigen), for the tests that
+/// compare a backend with the reference one.
+#if CTNN_WITH_ONEDNN && CTNN_WITH_EIGEN
+#define CTNN_TEST_CPU_BACKENDS ctnn::cpu, ctnn::eigen
 #elif CTNN_WITH_ONEDNN
-#define CTNN_TEST_BACKENDS ctnn::reference, ctnn::cpu
+#define CTNN_TEST_CPU_BACKENDS ctnn::cpu
+#elif CTNN_WITH_EIGEN
+#define CTNN_TEST_CPU_BACKENDS ctnn::eigen  // = ctnn::cpu in this build; named so test names say Eigen
+#endif
+#if defined(CTNN_TEST_BACKENDS)
+#elif defined(CTNN_TEST_CPU_BACKENDS)
+#define CTNN_TEST_BACKENDS ctnn::reference, CTNN_TEST_CPU_BACKENDS
 #else
 #define CTNN_TEST_BACKENDS ctnn::reference
 #endif
 
 namespace ctnn_test {
+
+/// The CPU backend of this build (ctnn::cpu: oneDNN, else Eigen, else reference), for the tests
+/// of training machinery that run on one backend.
+using DefaultBackend = ctnn::cpu;
 
 // ---------------------------------------------------------------------------------------------
 // Reference files (tests/reference/*.safetensors, written by tests/reference/make_reference.py)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README; .ci/run runs tests/fresh_machine.sh, then this). From a fresh clone on Debian:
 # installs packages, builds everything in Release with GCC, runs the unit tests, the learning check
-# on real CIFAR-10, the consumer project (add_subdirectory, find_package with the CUDA toolkit
-# hidden, the README's code sample), the unit tests built with Clang 14, and the hardening checks
+# on real CIFAR-10, the parity suites and the learning check without oneDNN (Eigen backend), the
+# consumer project (add_subdirectory, find_package with the CUDA toolkit hidden, the README's code sample), the unit tests built with Clang 14, and the hardening checks
 # (sanitizers, fuzzing, kill-and-resume, bad inputs). .ci/run also runs tests/fresh_machine.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,18 @@ cmake --build build -j"$jobs"
 
 echo "== tests (including label mpi: data parallelism under mpirun -np 1/2/3, TCP, resume, abort)"
 ctest --test-dir build --output-on-failure
+
+echo "== without oneDNN: the parity suites and the learning check on the Eigen backend (ctnn::cpu = Eigen)"
+# Only the suites whose backend list changes (and the example for the learning check), to keep it short.
+cmake -S . -B build-eigen -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTNN_WITH_ONEDNN=OFF -DCTNN_WITH_CUDA=OFF \
+  -DCTNN_BUILD_BENCHMARKS=OFF >/dev/null
+eigen_tests="test_layers_pytorch test_layers2_pytorch test_alexnet_pytorch test_finite_differences test_fit test_trainer test_ratio_threads"
+# shellcheck disable=SC2086
+cmake --build build-eigen -j"$jobs" --target $eigen_tests alexnet_cifar10
+ctest --test-dir build-eigen -R "^($(echo $eigen_tests | tr ' ' '|')|learning_check)\$" -E test_alexnet_pytorch \
+  --output-on-failure
+build-eigen/tests/test_alexnet_pytorch -tc='*<ctnn::eigen>*'  # the reference half ran in build/ already
+build-eigen/examples/alexnet_cifar10 --summary >/dev/null
 
 echo "== consumer project: add_subdirectory, find_package (CUDA toolkit hidden), README sample"
 bash tests/consumer/run.sh build

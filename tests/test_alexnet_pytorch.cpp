@@ -74,7 +74,7 @@ using AlexModel = Model<AlexNetCifar, AlexNetInput, B>;
 
 template <class B>
 const char* backend_name() {
-  return std::is_same_v<B, ctnn::reference> ? "reference" : std::is_same_v<B, ctnn::cpu> ? "cpu" : "cuda";
+  return ctnn::backend_name_v<B>;
 }
 
 /// ‖a − e‖ ≤ rel·‖e‖ + abs_rms·√n, in double; prints the relative error if CTNN_ALEXNET_REPORT is set.

@@ -1,4 +1,5 @@
-// Gradient checks of the reference backend by central finite differences, independent of PyTorch.
+// Gradient checks of the reference backend (and of the Eigen backend, whose passes are its own
+// code, not a library's) by central finite differences, independent of PyTorch.
 // For a tiny model and the scalar L = Σ y·r (r fixed, random; L accumulated in double), the
 // analytic input gradient (Model::backward(r, dx)) and every parameter gradient must agree with
 //   (L(θ + ε) − L(θ − ε)) / (2ε)        per coordinate,
@@ -43,12 +44,12 @@ void check_gradient(std::span<const float> analytic, const std::vector<double>& 
   CHECK(diff <= kTol * norm + kFloor);
 }
 
-/// Finite-difference check of Model<Net, In, reference> at batch n: input x (given), parameters
+/// Finite-difference check of Model<Net, In, B> at batch n: input x (given), parameters
 /// filled uniformly in [-1, 1] (seeded), r uniform in [-1, 1]. Checks dx and every trainable tensor.
 /// In eval mode (train = false) BatchNorm's running statistics are first set to non-trivial values.
-template <class Net, class In>
-void check_net(const std::string& what, int n, std::vector<float> x, std::uint64_t seed = 1, bool train = true) {
-  Model<Net, In, reference> model(seed);
+template <class Net, class In, class B>
+void check_net_on(const std::string& what, int n, std::vector<float> x, std::uint64_t seed, bool train) {
+  Model<Net, In, B> model(seed);
   model.train(train);
   REQUIRE(x.size() == std::size_t(n) * In::size);
   fill_uniform(model.parameters(), seed + 100);
@@ -57,7 +58,7 @@ void check_net(const std::string& what, int n, std::vector<float> x, std::uint64
       if (t.name.ends_with("running_mean")) fill_uniform(t.data, seed + 300, -0.5f, 0.5f);
       if (t.name.ends_with("running_var")) fill_uniform(t.data, seed + 400, 0.5f, 2.f);
     }
-  const auto r = uniform(std::size_t(n) * Model<Net, In, reference>::output_shape::size, seed + 200);
+  const auto r = uniform(std::size_t(n) * Model<Net, In, B>::output_shape::size, seed + 200);
 
   auto loss = [&] {
     const auto y = model.forward(x, n);
@@ -91,6 +92,15 @@ void check_net(const std::string& what, int n, std::vector<float> x, std::uint64
     const std::size_t offset = std::size_t(t.data.data() - model.parameters().data());
     check_gradient(std::span(grads).subspan(offset, t.data.size()), numeric(t.data), what + ": d" + t.name);
   }
+}
+
+/// check_net_on for the reference backend and, where built, the Eigen backend.
+template <class Net, class In>
+void check_net(const std::string& what, int n, std::vector<float> x, std::uint64_t seed = 1, bool train = true) {
+  check_net_on<Net, In, reference>(what, n, x, seed, train);
+#if CTNN_WITH_EIGEN
+  check_net_on<Net, In, eigen>(what + " [Eigen]", n, x, seed, train);
+#endif
 }
 
 }  // namespace

@@ -23,6 +23,8 @@
 #include "ctnn/train/fit.hpp"
 #if CTNN_WITH_ONEDNN
 #include "backends/onednn/all.hpp"
+#elif CTNN_WITH_EIGEN
+#include "backends/eigen/all.hpp"
 #endif
 #include "error_of.hpp"
 
@@ -31,11 +33,7 @@ using namespace ctnn;
 
 namespace {
 
-#if CTNN_WITH_ONEDNN
-using Backend = ctnn::cpu;
-#else
-using Backend = ctnn::reference;
-#endif
+using Backend = ctnn::cpu;  // this build's CPU backend: oneDNN, else Eigen, else reference
 
 using In = Shape<1, 28, 28>;
 using Net = Sequential<Conv2d<1, 8, 3, 1, 1>, ReLU, MaxPool2d<2, 2>, Flatten, Linear<8 * 14 * 14, 10>>;

@@ -45,3 +45,35 @@ TEST_CASE("set_num_threads reaches oneDNN's OpenMP runtime") {
   set_num_threads(before);
 }
 #endif
+
+#if CTNN_WITH_EIGEN && defined(_OPENMP)
+TEST_CASE("set_num_threads sets the Eigen backend's threads, and a conv step does not depend on timing") {
+  const int before = num_threads();
+  REQUIRE(set_num_threads(1));
+  CHECK(eigen_backend::max_threads() == 1);
+  CHECK(Eigen::nbThreads() == 1);  // Eigen's GEMMs read the same OpenMP setting
+  REQUIRE(set_num_threads(2));
+  CHECK(eigen_backend::max_threads() == 2);
+  CHECK(Eigen::nbThreads() == 2);
+  // On 2 threads each thread takes whole chunks of images and adds its partial dW in thread order:
+  // two runs give the same bits, and 1 thread the same values up to float rounding.
+  using Net = Sequential<Conv2d<16, 32, 3, 1, 1>>;
+  using In = Shape<16, 16, 16>;
+  constexpr int n = 8;
+  std::vector<float> x(n * In::size), dy(n * 32 * 16 * 16);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 13) / 13.f - 0.5f;
+  for (std::size_t i = 0; i < dy.size(); ++i) dy[i] = float((i * 104729) % 17) / 17.f - 0.5f;
+  auto grads = [&] {
+    Model<Net, In, eigen> m(3);
+    m.forward(x, n);
+    m.backward(dy);
+    return std::vector<float>(m.gradients().begin(), m.gradients().end());
+  };
+  const auto a = grads(), b = grads();
+  CHECK(a == b);
+  set_num_threads(1);
+  const auto c = grads();
+  for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(c[i] == doctest::Approx(a[i]).epsilon(1e-4));
+  set_num_threads(before);
+}
+#endif

@@ -57,6 +57,9 @@ inline bool device_available() {
 }  // namespace gpu
 
 template <>
+inline constexpr const char* backend_name_v<cuda> = "CUDA";
+
+template <>
 struct Context<cuda> {
   using Act = gpu::Tensor;
 

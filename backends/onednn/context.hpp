@@ -88,6 +88,9 @@ enum class ConvAlgorithm { automatic, direct, winograd };
 }  // namespace onednn
 
 template <>
+inline constexpr const char* backend_name_v<cpu> = "oneDNN";
+
+template <>
 struct Context<cpu> {
   using Act = dnnl::memory;
 

@@ -25,6 +25,9 @@ struct HostTensor {
 };
 
 template <>
+inline constexpr const char* backend_name_v<reference> = "reference";
+
+template <>
 struct Context<reference> {
   using Act = HostTensor;
   explicit Context(Precision p = Precision::f32) : precision(p == Precision::automatic ? Precision::f32 : p) {

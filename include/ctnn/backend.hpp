@@ -1,7 +1,7 @@
 #pragma once
 // The contract between Model and a backend.
 //
-// A backend is a tag type (ctnn::reference, ctnn::cpu, ctnn::cuda). For each tag it provides
+// A backend is a tag type (ctnn::reference, ctnn::eigen, ctnn::cpu, ctnn::cuda). For each tag it provides
 //   Context<Backend>            engine/stream handles, train/eval mode, RNG seed, precision, and
 //                               the activation type `Context<B>::Act`, plus upload/download of
 //                               host NCHW float data;
@@ -43,9 +43,23 @@
 namespace ctnn {
 
 /// Backend tags.
-struct reference {};  ///< plain C++ loops: the test oracle, and what runs without oneDNN
-struct cpu {};        ///< oneDNN primitives (backends/onednn)
+struct reference {};  ///< plain C++ loops: the test oracle
+struct eigen {};      ///< Eigen 3.4 GEMMs (im2col) and loops (backends/eigen): the portable CPU backend
 struct cuda {};       ///< cuDNN / cuBLAS / own kernels (backends/cuda)
+/// The CPU backend of this build: oneDNN primitives (backends/onednn) when built with oneDNN
+/// (CTNN_WITH_ONEDNN, defined by the CMake target), else Eigen (CTNN_WITH_EIGEN), else reference.
+#if CTNN_WITH_ONEDNN
+struct cpu {};
+#elif CTNN_WITH_EIGEN
+using cpu = eigen;
+#else
+using cpu = reference;
+#endif
+
+/// A backend's name for logs and reports ("oneDNN", "Eigen", ...); each backend's context.hpp
+/// specialises it.
+template <class Backend>
+inline constexpr const char* backend_name_v = "unknown";
 
 /// Arithmetic of activations and weights in the passes (parameters stay f32 masters). `automatic`
 /// is resolved by the backend when its Context is made: bf16 where the CPU computes it natively

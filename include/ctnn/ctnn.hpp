@@ -1,6 +1,7 @@
 #pragma once
 // ctnn umbrella header: layers, Sequential, Model, loss, optimizers and the backends this build
-// has (CTNN_WITH_ONEDNN is defined by the CMake target ctnn::ctnn, CTNN_WITH_CUDA by ctnn::cuda).
+// has (CTNN_WITH_ONEDNN and CTNN_WITH_EIGEN are defined by the CMake target ctnn::ctnn,
+// CTNN_WITH_CUDA by ctnn::cuda).
 #include "backends/reference/all.hpp"
 #include "ctnn/layers.hpp"
 #include "ctnn/loss.hpp"
@@ -15,6 +16,9 @@
 #include "ctnn/threads.hpp"
 #if CTNN_WITH_ONEDNN
 #include "backends/onednn/all.hpp"
+#endif
+#if CTNN_WITH_EIGEN
+#include "backends/eigen/all.hpp"
 #endif
 #if CTNN_WITH_CUDA
 #include "backends/cuda/all.hpp"

@@ -1,7 +1,8 @@
 #pragma once
-// CPU threads of the oneDNN backend.
+// CPU threads of the oneDNN and Eigen backends.
 //
-// oneDNN (Debian's libdnnl 2.6) runs its primitives on OpenMP threads: by default as many as the
+// oneDNN (Debian's libdnnl 2.6) runs its primitives on OpenMP threads, and so do the Eigen
+// backend's GEMMs and loops (when the build links OpenMP: backends/eigen/eigen.cmake): by default as many as the
 // machine has cores, or OMP_NUM_THREADS when that is set in the environment. Nothing can know
 // which cores another program keeps busy, so the default is all of them; on a shared machine set
 // the count yourself:
@@ -30,7 +31,7 @@ F* omp_function(const char* name) {
 }
 }  // namespace detail
 
-/// Sets the number of CPU threads used by the oneDNN backend for calls made from the calling
+/// Sets the number of CPU threads used by the oneDNN and Eigen backends for calls made from the calling
 /// thread (OpenMP's omp_set_num_threads). n must be > 0. Returns false when the process has no
 /// OpenMP runtime: a program that does not use the oneDNN backend (libdnnl, and with it its
 /// runtime, is loaded at start-up by any program that does), or a oneDNN built without OpenMP.
@@ -41,7 +42,7 @@ inline bool set_num_threads(int n) {
   return f != nullptr;
 }
 
-/// The number of CPU threads the oneDNN backend will use for calls from this thread
+/// The number of CPU threads the oneDNN and Eigen backends will use for calls from this thread
 /// (omp_get_max_threads), or the number of cores when there is no OpenMP runtime.
 inline int num_threads() {
   if (auto* f = detail::omp_function<int()>("omp_get_max_threads")) return f();
