@@ -10,7 +10,7 @@
 # checkpoint.safetensors, curves.png if gnuplot or matplotlib is there).
 # Environment:
 #   BIN_DIR      prebuilt binaries (test_cuda, test_cuda_nvcc, test_cuda_pytorch,
-#                test_cuda_layers2_pytorch, gpu_step, alexnet_cifar10): skips build
+#                test_cuda_layers2_pytorch, test_cuda_residual_pytorch, gpu_step, alexnet_cifar10): skips build
 #   BUILD_DIR    build folder (default build-gpu); CUDA_ARCHS (default "native")
 #   BUDGET_S     seconds this script may run (default 540): each preset gets what is left minus
 #                a margin and is stopped cleanly (its metrics.csv keeps the finished epochs)
@@ -64,12 +64,13 @@ do_build() {
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCTNN_WITH_ONEDNN=OFF -DCTNN_WITH_CUDA=ON \
     -DCMAKE_CUDA_COMPILER="$nvcc" -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-native}" -DCTNN_BUILD_TESTS=ON \
     -DCTNN_BUILD_EXAMPLES=ON -DCTNN_BUILD_BENCHMARKS=ON &&
-    cmake --build "$build" -j"$(nproc)" --target test_cuda test_cuda_nvcc test_cuda_pytorch test_cuda_layers2_pytorch gpu_step alexnet_cifar10
+    cmake --build "$build" -j"$(nproc)" --target test_cuda test_cuda_nvcc test_cuda_pytorch test_cuda_layers2_pytorch test_cuda_residual_pytorch gpu_step alexnet_cifar10
 }
 do_test() {  # all three run, whatever the first ones say
   local rc=0
   CTNN_ALEXNET_REPORT=1 "$(bin test_cuda_pytorch)" || rc=1
   "$(bin test_cuda_layers2_pytorch)" || rc=1
+  "$(bin test_cuda_residual_pytorch)" || rc=1
   "$(bin test_cuda)" --duration=true || rc=1
   "$(bin test_cuda_nvcc)" || rc=1
   return $rc

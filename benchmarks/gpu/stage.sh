@@ -12,9 +12,9 @@ build=${BUILD_DIR:-$root/../build-gpu}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTNN_WITH_ONEDNN=OFF -DCTNN_WITH_CUDA=ON \
   -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CUDA_FLAGS=-lineinfo \
   -DCTNN_BUILD_TESTS=ON -DCTNN_BUILD_EXAMPLES=ON -DCTNN_BUILD_BENCHMARKS=ON >/dev/null
-cmake --build "$build" -j2 --target test_cuda test_cuda_nvcc test_cuda_pytorch test_cuda_layers2_pytorch gpu_step alexnet_cifar10
+cmake --build "$build" -j2 --target test_cuda test_cuda_nvcc test_cuda_pytorch test_cuda_layers2_pytorch test_cuda_residual_pytorch gpu_step alexnet_cifar10
 rm -rf "$root/.gpubin" && mkdir -p "$root/.gpubin/lib"
-cp "$build/tests/cuda/test_cuda" "$build/tests/cuda/test_cuda_nvcc" "$build/tests/cuda/test_cuda_pytorch" "$build/tests/cuda/test_cuda_layers2_pytorch" "$build/benchmarks/cuda/gpu_step" \
+cp "$build/tests/cuda/test_cuda" "$build/tests/cuda/test_cuda_nvcc" "$build/tests/cuda/test_cuda_pytorch" "$build/tests/cuda/test_cuda_layers2_pytorch" "$build/tests/cuda/test_cuda_residual_pytorch" "$build/benchmarks/cuda/gpu_step" \
   "$build/examples/alexnet_cifar10" "$root/.gpubin/"
 for lib in libfmt.so.9 libgomp.so.1; do cp -L "$(ldconfig -p | awk -v l=$lib '$1 == l {print $NF; exit}')" "$root/.gpubin/lib/"; done
 grep -qx '/.gpu\*/' "$root/.git/info/exclude" 2>/dev/null || echo '/.gpu*/' >>"$root/.git/info/exclude"
