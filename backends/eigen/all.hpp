@@ -5,3 +5,4 @@
 #include "backends/eigen/elementwise.hpp"
 #include "backends/eigen/linear.hpp"
 #include "backends/eigen/pooling.hpp"
+#include "backends/eigen/residual.hpp"

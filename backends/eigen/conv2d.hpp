@@ -182,3 +182,17 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B>, In, eigen> {
 };
 
 }  // namespace ctnn
+
+#include "backends/reference/conv2d.hpp"
+
+namespace ctnn {
+
+// Grouped convolution (groups > 1, depthwise included) runs the reference backend's direct loops
+// on Eigen's tensors: correct, not fast. No net of this repository uses groups on the CPU yet; a
+// GEMM per group on column blocks of the same im2col is the way to speed it up.
+template <int Ci, int Co, int K, int S, int P, bool B, int G, class In>
+requires(G > 1) struct Impl<Conv2d<Ci, Co, K, S, P, B, G>, In, eigen>
+    : host_loops::Conv2d<eigen, Ci, Co, K, S, P, B, G, In> {
+};
+
+}  // namespace ctnn

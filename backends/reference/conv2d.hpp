@@ -1,20 +1,24 @@
 #pragma once
 // Reference Conv2d: direct seven-loop convolution (contract in ctnn/layers/conv2d.hpp); with
-// groups, output channel o reads only the Ci/G input channels of its group.
+// groups, output channel o reads only the Ci/G input channels of its group. The loops are written
+// for any host backend whose activations are a flat NCHW `data` vector (reference, Eigen): the
+// Eigen backend runs grouped convolutions with them (backends/eigen/conv2d.hpp).
 #include "backends/reference/context.hpp"
 #include "ctnn/layers/conv2d.hpp"
 
 namespace ctnn {
 
-template <int Ci, int Co, int K, int S, int P, bool B, int G, class In>
-struct Impl<Conv2d<Ci, Co, K, S, P, B, G>, In, reference> {
-  using Out = typename Conv2d<Ci, Co, K, S, P, B, G>::template output_shape<In>;
+namespace host_loops {
+template <class Backend, int Ci, int Co, int K, int S, int P, bool B, int G, class In>
+struct Conv2d {
+  using Out = typename ctnn::Conv2d<Ci, Co, K, S, P, B, G>::template output_shape<In>;
+  using HostTensor = typename Context<Backend>::Act;
   static constexpr int Cg = Ci / G;  // input channels per group (weight dimension 1)
   HostTensor y, dx;
   Bound p;
   int n = 0;
 
-  void setup(Context<reference>&, int batch, const HostTensor&, Bound b, Links) {
+  void setup(Context<Backend>&, int batch, const HostTensor&, Bound b, Links) {
     n = batch, p = b;
     y.resize(n, Co, Out::h, Out::w);
     dx.resize(n, Ci, In::h, In::w);
@@ -39,7 +43,7 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B, G>, In, reference> {
                 }
   }
 
-  const HostTensor& forward(Context<reference>&, const HostTensor& x) {
+  const HostTensor& forward(Context<Backend>&, const HostTensor& x) {
     for (int b = 0; b < n; ++b)
       for (int o = 0; o < Co; ++o)
         std::fill_n(y.ptr() + (std::size_t(b) * Co + o) * Out::h * Out::w, Out::h * Out::w, B ? p.value[1][o] : 0.f);
@@ -47,7 +51,7 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B, G>, In, reference> {
     return y;
   }
 
-  const HostTensor& backward(Context<reference>&, const HostTensor& x, const HostTensor& dy, bool need_dx) {
+  const HostTensor& backward(Context<Backend>&, const HostTensor& x, const HostTensor& dy, bool need_dx) {
     std::fill_n(p.grad[0], std::size_t(Co) * Cg * K * K, 0.f);
     if (need_dx) std::fill(dx.data.begin(), dx.data.end(), 0.f);
     each([&](std::size_t yo, std::size_t wo, std::size_t xo) {
@@ -64,5 +68,9 @@ struct Impl<Conv2d<Ci, Co, K, S, P, B, G>, In, reference> {
     return dx;
   }
 };
+}  // namespace host_loops
+
+template <int Ci, int Co, int K, int S, int P, bool B, int G, class In>
+struct Impl<Conv2d<Ci, Co, K, S, P, B, G>, In, reference> : host_loops::Conv2d<reference, Ci, Co, K, S, P, B, G, In> {};
 
 }  // namespace ctnn
