@@ -9,8 +9,13 @@ alexnet_cifar10 wrote (one row per finished epoch) and optionally run.json ({"co
 "precision", "cpu" or "gpu", "note"}) and train.log. Nothing in the table is typed by hand: the
 final-epoch and best-epoch test accuracy, flip-TTA accuracy, epochs and wall time (the sum of the
 epochs' seconds) come from metrics.csv. A run with fewer epochs than its preset plans is shown as
-incomplete with its latest epoch, never as a final figure. The top-level README's table sits
-between the markers <!-- results-table:begin --> and <!-- results-table:end -->.
+incomplete with its latest epoch, never as a final figure. Further seeds of a preset live in
+<preset>-seed<k>/ beside it; with two or more finished, the cell gives each seed's final accuracy,
+their mean and sample standard deviation and the first epoch reaching the lab's best (89.49 %).
+Folders of other nets (e.g. resnet9/) get their own table; folders ending in -check are learning
+checks and are skipped. peer-<name>/<run>/ holds a PyTorch run on the same files and schedule as
+the ctnn run its run.json names ("compare_with"), compared epoch by epoch. The top-level README's
+table sits between the markers <!-- results-table:begin --> and <!-- results-table:end -->.
 """
 import csv
 import json
@@ -70,6 +75,37 @@ def cell(rows, meta, planned):
     return f"**{acc[-1]:.2f}** (best {acc[best]:.2f} at epoch {best + 1}{extra}; {hours(secs)})"
 
 
+def first_epoch_at(rows, target):
+    """The first epoch whose test accuracy (or flip-TTA accuracy) reaches target, or None."""
+    for r in rows:
+        tta = r.get("test_acc_tta")
+        if max(float(r["test_acc"]), float(tta) if tta not in (None, "", "nan") else 0.0) >= target:
+            return int(r["epoch"])
+    return None
+
+
+def seeds_cell(runs_, planned, target):
+    """Several seeds of one preset (folders <preset>, <preset>-seed2, ...): each seed's final
+    accuracy, their mean and sample standard deviation, and the first epoch reaching the lab's best."""
+    done = [(name, rows) for name, rows, meta in runs_ if rows and int(rows[-1]["epoch"]) >= planned]
+    if len(done) < 2:
+        return None
+    finals = [float(rows[-1]["test_acc"]) for _, rows in done]
+    ttas = [float(rows[-1]["test_acc_tta"]) for _, rows in done if rows[-1].get("test_acc_tta") not in (None, "", "nan")]
+    mean = sum(finals) / len(finals)
+    sd = (sum((x - mean) ** 2 for x in finals) / (len(finals) - 1)) ** 0.5
+    text = f"**{mean:.2f} ± {sd:.2f}** over {len(done)} seeds ({', '.join(f'{x:.2f}' for x in finals)})"
+    if len(ttas) == len(finals):
+        tm = sum(ttas) / len(ttas)
+        text += f"; TTA {tm:.2f} ({', '.join(f'{x:.2f}' for x in ttas)})"
+    firsts = [first_epoch_at(rows, target) for _, rows in done]
+    text += "; first epoch ≥ " + f"{target:.2f}: " + ", ".join(str(e) if e else "never" for e in firsts)
+    secs = [sum(float(r["seconds"]) for r in rows) for _, rows in done]
+    text += f"; {hours(sum(secs) / len(secs))} each"
+    running = [name for name, rows, meta in runs_ if rows and int(rows[-1]["epoch"]) < planned]
+    return text + (f"; running: {', '.join(running)}" if running else "")
+
+
 def runs():
     found = {}
     for machine in sorted(os.listdir(HERE)):
@@ -77,20 +113,69 @@ def runs():
         if not os.path.isdir(mdir):
             continue
         for preset in sorted(os.listdir(mdir)):
+            if preset.endswith("-check"):  # a short learning check, not a run (the README cites it)
+                continue
             if os.path.exists(os.path.join(mdir, preset, "metrics.csv")):
                 found[(machine, preset)] = read_run(os.path.join(mdir, preset))
     return found
 
 
+def seed_runs(found, machine, name):
+    """Seed 1 in <preset>/, further seeds in <preset>-seed<k>/."""
+    out = []
+    for (m, folder), (rows, meta) in sorted(found.items()):
+        if m == machine and (folder == name or folder.startswith(name + "-seed")):
+            out.append((folder, rows, meta))
+    return out
+
+
 def table(found):
-    machines = sorted({m for m, _ in found}, key=lambda m: list(MACHINES).index(m) if m in MACHINES else 99)
-    head = "| preset | change | lab (PyTorch, 50 epochs) | " + " | ".join(MACHINES.get(m, m) for m in machines) + " |"
+    names = {p[0] for p in PRESETS}
+    machines = sorted({m for m, f in found if m in MACHINES}, key=lambda m: list(MACHINES).index(m))
+    head = "| preset | change | lab (PyTorch, 50 epochs) | " + " | ".join(MACHINES[m] for m in machines) + " |"
     lines = [head, "|" + "---|" * 3 + "---|" * len(machines)]
+    lab_best = max(p[2] for p in PRESETS if p[2] is not None)
     for name, change, lab, planned in PRESETS:
-        cells = [cell(*found.get((m, name), ([], {})), planned) for m in machines]
+        cells = []
+        for m in machines:
+            many = seeds_cell(seed_runs(found, m, name), planned, lab_best)
+            cells.append(many or cell(*found.get((m, name), ([], {})), planned))
         lab_s = f"{lab:.2f}" if lab is not None else "—"
         lines.append(f"| `{name}` | {change} | {lab_s} | " + " | ".join(cells) + " |")
+    others = sorted((m, f) for m, f in found if m in MACHINES and f not in names
+                    and not any(f.startswith(n + "-seed") for n in names))
+    if others:
+        lines += ["", "Other nets and runs:", "", "| run | machine | test accuracy |", "|---|---|---|"]
+        for m, f in others:
+            rows, meta = found[(m, f)]
+            lines.append(f"| `{f}` | {MACHINES[m]} | {cell(rows, meta, int(meta.get('epochs', 0)))} |")
     return "\n".join(lines), machines
+
+
+def peer_section():
+    """peer-*/<run>/: PyTorch on the same data files and schedule as a ctnn run (run.json's
+    "compare_with": "<machine>/<preset>"), epoch by epoch: the experiment that tells whether a gap
+    to the lab's table comes from ctnn or from the data."""
+    out = []
+    for peer in sorted(d for d in os.listdir(HERE) if d.startswith("peer-") and os.path.isdir(os.path.join(HERE, d))):
+        for run in sorted(os.listdir(os.path.join(HERE, peer))):
+            folder = os.path.join(HERE, peer, run)
+            if not os.path.exists(os.path.join(folder, "metrics.csv")):
+                continue
+            rows, meta = read_run(folder)
+            other = meta.get("compare_with")
+            theirs = read_run(os.path.join(HERE, other))[0] if other else []
+            out += [f"### `{peer}/{run}` against `{other}`", "",
+                    f"{meta.get('command', '')} ({meta.get('cpu', '')}, {meta.get('precision', '')}). "
+                    f"{meta.get('note', '')}", "",
+                    f"| epoch | PyTorch test acc | ctnn test acc (`{other}`) | difference |", "|---:|---:|---:|---:|"]
+            for r in rows:
+                e = int(r["epoch"])
+                c = next((float(x["test_acc"]) for x in theirs if int(x["epoch"]) == e), None)
+                p_ = float(r["test_acc"])
+                out.append(f"| {e} | {p_:.2f} | {c:.2f} | {c - p_:+.2f} |" if c is not None else f"| {e} | {p_:.2f} | — | — |")
+            out.append("")
+    return "\n".join(out)
 
 
 def figure(found):
@@ -137,6 +222,9 @@ def main():
         desc = describe(found, machines)
         if desc:
             f.write("\nRuns with a `run.json`:\n\n" + desc + "\n")
+        peers = peer_section()
+        if peers:
+            f.write("\n## Same data, same schedule: PyTorch against ctnn\n\n" + peers)
         if drew:
             f.write("\n![test accuracy per epoch of every run](test_accuracy.png)\n")
     readme = os.path.join(ROOT, "README.md")
