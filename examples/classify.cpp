@@ -1,4 +1,4 @@
-// classify: the top-5 CIFAR-10 classes of images, with the weights of a trained AlexNet.
+// classify: the top-5 CIFAR-10 classes of images, with the weights of a trained AlexNet or ResNet-9.
 //
 //   classify --weights runs/alexnet/checkpoint.safetensors cat.png [more.jpg ...]
 //   classify --weights net.safetensors --mean 0.4914,0.4822,0.4465 --std 0.247,0.2435,0.2616 x.png
@@ -6,11 +6,11 @@
 //
 // Images: anything stb_image reads (PNG, JPEG, BMP, GIF, TGA, ...; grey and alpha become RGB),
 // resized to 32×32 (stb_image_resize, Mitchell filter on downscaling) when they are not. The
-// weights: a checkpoint of examples/alexnet_cifar10 (any preset) or a PyTorch state_dict of the
-// same net saved as safetensors; the input normalisation comes from the checkpoint (Trainer records
-// it), or --mean/--std. The net (AlexNetCifar, AlexNetCifarBN of preset bn, or AlexNetCifarPure) is
-// told by the file's tensors (Dropout shifts PyTorch's module indices), or chosen with --net. Output
-// per image:
+// weights: a checkpoint of examples/alexnet_cifar10 (any preset) or examples/resnet9_cifar10, or
+// a PyTorch state_dict of the same net saved as safetensors; the input normalisation comes from
+// the checkpoint (Trainer records it), or --mean/--std. The net (AlexNetCifar, AlexNetCifarBN of
+// preset bn, AlexNetCifarPure or ResNet9) is told by the file's tensors (Dropout shifts PyTorch's
+// module indices), or chosen with --net. Output per image:
 //   cat.png (32x32)
 //     1. cat          0.734512
 //     2. dog          0.120034
@@ -32,6 +32,7 @@
 #include "ctnn/ctnn.hpp"
 #include "ctnn/data/cifar10.hpp"
 #include "ctnn/infer.hpp"
+#include "ctnn/models/resnet9.hpp"
 #include "ctnn/threads.hpp"
 #if CTNN_WITH_ONNX
 #include "ctnn/onnx/save.hpp"
@@ -40,11 +41,7 @@
 namespace fs = std::filesystem;
 using namespace ctnn;
 
-#if CTNN_WITH_ONEDNN
-using Backend = ctnn::cpu;
-#else
-using Backend = ctnn::reference;
-#endif
+using Backend = ctnn::cpu;  // this build's CPU backend: oneDNN, else Eigen, else reference
 
 struct Args {
   std::string weights, net = "auto", mean, std, onnx;
@@ -89,8 +86,8 @@ int run(const Args& a) {
     info = load_weights(model, a.weights);
   } catch (const Error& e) {
     throw Error(std::string(e.what()) +
-                "\n(classify runs the AlexNet of examples/alexnet_cifar10: --net alexnet, or "
-                "--net pure for the preset without BatchNorm)");
+                "\n(classify runs the nets of examples/alexnet_cifar10 and examples/resnet9_cifar10: --net "
+                "alexnet, bn, pure or resnet9)");
   }
   data::Normalize norm;
   if (!a.mean.empty() || !a.std.empty()) {
@@ -126,17 +123,17 @@ int run(const Args& a) {
 
 int main(int argc, char** argv) {
   Args a;
-  CLI::App app{"Print the top-5 CIFAR-10 classes of images with a trained ctnn AlexNet"};
+  CLI::App app{"Print the top-5 CIFAR-10 classes of images with a trained ctnn AlexNet or ResNet-9"};
   app.add_option("--weights", a.weights,
-                 "checkpoint.safetensors of examples/alexnet_cifar10 (or the same net's "
-                 "PyTorch state_dict as safetensors)")
+                 "checkpoint.safetensors of examples/alexnet_cifar10 or examples/resnet9_cifar10 (or the same "
+                 "net's PyTorch state_dict as safetensors)")
       ->required();
   app.add_option("images", a.images, "PNG/JPEG/BMP/... images; resized to 32x32 when needed");
   app.add_option("--onnx", a.onnx, "also write the net with these weights as an ONNX file (opset 13)");
   app.add_option("--net", a.net,
-                 "auto (from the file's tensors), alexnet (presets dropout..max), bn (no Dropout) or pure (no "
-                 "BatchNorm, no Dropout)")
-      ->check(CLI::IsMember({"auto", "alexnet", "bn", "pure"}));
+                 "auto (from the file's tensors), alexnet (presets dropout..max), bn (no Dropout), pure (no "
+                 "BatchNorm, no Dropout) or resnet9")
+      ->check(CLI::IsMember({"auto", "alexnet", "bn", "pure", "resnet9"}));
   app.add_option("--mean", a.mean, "input normalisation r,g,b in [0,1] units (default: the checkpoint's)");
   app.add_option("--std", a.std, "input normalisation r,g,b (default: the checkpoint's)");
   app.add_option("--top", a.top, "how many classes to print")->check(CLI::Range(1, 10));
@@ -157,14 +154,16 @@ int main(int argc, char** argv) {
     ctnn::set_num_threads(a.threads);
     std::string net = a.net;
     if (net == "auto") {  // from the tensors, so a PyTorch state_dict without metadata works too
-      const auto f = io::load_safetensors(a.weights);  // fails clearly on a missing/corrupt file
-      net = f.find("classifier.8.weight")   ? "alexnet"
+      const auto f = io::load_safetensors(a.weights);    // fails clearly on a missing/corrupt file
+      net = f.find("19.weight")             ? "resnet9"  // its Linear (models/resnet9.hpp)
+            : f.find("classifier.8.weight") ? "alexnet"
             : f.find("classifier.6.weight") ? "bn"
             : f.find("classifier.4.weight") ? "pure"
                                             : "alexnet";  // none: load_weights lists what differs
     }
     if (net == "pure") return run<models::AlexNetCifarPure>(a);
     if (net == "bn") return run<models::AlexNetCifarBN>(a);
+    if (net == "resnet9") return run<models::ResNet9>(a);
     return run<models::AlexNetCifar>(a);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";

@@ -24,11 +24,7 @@ using ctnn_test::error_of;
 
 namespace {
 
-#if CTNN_WITH_ONEDNN
-using Backend = ctnn::cpu;
-#else
-using Backend = ctnn::reference;
-#endif
+using Backend = ctnn::cpu;  // this build's CPU backend: oneDNN, else Eigen, else reference
 
 using In = Shape<3, 16, 16>;
 using SmallNet = Sequential<Conv2d<3, 8, 3, 1, 1>, BatchNorm2d, ReLU, MaxPool2d<4, 4>, Flatten, Linear<128, 10>>;

@@ -3,7 +3,7 @@
     /usr/bin/python3 tests/deploy/classify_check.py FIXTURE_DIR CLASSIFY
 
 FIXTURE_DIR is deploy_fixture's output: checkpoints of the example's three AlexNets (alexnet,
-alexnet_bn, alexnet_pure: random weights, the input normalisation) and images.u8 (CIFAR-10 test
+alexnet_bn, alexnet_pure) and of ResNet-9 (random weights, the input normalisation) and images.u8 (CIFAR-10 test
 images, CHW). Four images are written as PNG (OpenCV, lossless); for each net, classify must tell
 the net from the file's tensors and print, per image, 5 classes whose probabilities equal PyTorch's
 softmax of the same net with the same weights on the same pixels (tests/tools/torch_eval_checkpoint.py
@@ -20,6 +20,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 from torch_eval_checkpoint import load_safetensors, make_net  # noqa: E402
+from resnet9_torch import make_resnet9  # noqa: E402
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 LINE = re.compile(r"^\s+(\d+)\.\s+(\S+)\s+([0-9.]+)$")
@@ -58,7 +59,7 @@ def check_net(exe, weights, images, paths, preset=None, mean=None, std=None):
     The net and normalisation come from the file's metadata, or from preset/mean/std (strings)."""
     state, meta = load_safetensors(weights)
     preset = preset or meta["preset"]
-    net = make_net(preset)
+    net = make_resnet9() if preset == "resnet9" else make_net(preset)
     wanted = net.state_dict()
     net.load_state_dict({k: v for k, v in state.items() if k in wanted}, strict=True)
     net.eval()
@@ -102,8 +103,8 @@ def main():
         p = os.path.join(d, f"test{i}_{CLASSES[labels[i]]}.png")
         cv2.imwrite(p, images[i].transpose(1, 2, 0)[:, :, ::-1])  # CHW RGB -> HWC BGR, as OpenCV writes
         paths.append(p)
-    # The three AlexNets of examples/alexnet_cifar10; classify tells them apart by their tensors.
-    for net_name in ("alexnet", "alexnet_bn", "alexnet_pure"):
+    # The three AlexNets of examples/alexnet_cifar10 and ResNet-9; classify tells them apart by their tensors.
+    for net_name in ("alexnet", "alexnet_bn", "alexnet_pure", "resnet9"):
         check_net(exe, os.path.join(d, net_name + ".safetensors"), images, paths)
     # A PyTorch state_dict (torch's own initialisation, BatchNorm statistics from two training-mode
     # passes), no metadata: classify tells the net from the tensors, the normalisation is --mean/--std.

@@ -29,19 +29,12 @@ constexpr bool kWithOnnx = true;
 #else
 constexpr bool kWithOnnx = false;
 #endif
-#if __has_include("ctnn/models/resnet9.hpp")  // branch `residual`: ResNet-9 joins the nets
 #include "ctnn/models/resnet9.hpp"
-#define CTNN_FIXTURE_RESNET9 1
-#endif
 
 namespace fs = std::filesystem;
 using namespace ctnn;
 
-#if CTNN_WITH_ONEDNN
-using Backend = ctnn::cpu;
-#else
-using Backend = ctnn::reference;
-#endif
+using Backend = ctnn::cpu;  // this build's CPU backend: oneDNN, else Eigen, else reference
 
 // Every layer type but the AlexNet ones, at least once: bias-free conv, LeakyReLU, padded AvgPool,
 // Tanh, GELU, Sigmoid, the two global pools, Scale, a bias-free Linear, BatchNorm1d, Dropout.
@@ -105,12 +98,10 @@ struct Momentum1<Sequential<L...>> {
   struct fix<Named<P, Sequential<Ls...>>> {
     using type = Named<P, Sequential<typename fix<Ls>::type...>>;
   };
-#if CTNN_FIXTURE_RESNET9
   template <class B, class Pr>
   struct fix<Residual<B, Pr>> {
     using type = Residual<typename fix<B>::type, typename fix<Pr>::type>;
   };
-#endif
   using type = Sequential<typename fix<L>::type...>;
 };
 
@@ -149,11 +140,8 @@ int main(int argc, char** argv) try {
   export_net<models::AlexNetCifarPure>("alexnet_pure", "pure", out, inputs, n, norm, 11);
   export_net<typename Momentum1<Zoo>::type>("zoo", "zoo", out, inputs, n, norm, 8);
   export_net<typename Momentum1<Zoo2>::type>("zoo2", "zoo2", out, inputs, n, norm, 9);
-  std::vector<std::string> nets{"alexnet", "alexnet_bn", "alexnet_pure", "zoo", "zoo2"};
-#if CTNN_FIXTURE_RESNET9
+  std::vector<std::string> nets{"alexnet", "alexnet_bn", "alexnet_pure", "zoo", "zoo2", "resnet9"};
   export_net<typename Momentum1<models::ResNet9>::type>("resnet9", "resnet9", out, inputs, n, norm, 12);
-  nets.push_back("resnet9");
-#endif
 
   nlohmann::json m{{"n", n},          {"source", source}, {"mean", norm.mean},
                    {"std", norm.std}, {"nets", nets},     {"onnx", kWithOnnx}};
