@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 struct Args {
   std::string data, preset, out, device = "cpu", precision = "auto", conv = "auto";
-  double epochs_scale = 1.0;
+  double epochs_scale = 1.0, lr_scale = 1.0;
   std::size_t limit_train = 0, limit_test = 0, val_split = 0;
   std::uint64_t seed = 1;
   std::string threads;  // "auto", a count, or empty: a fixed OMP_NUM_THREADS when set, else "auto"
@@ -98,6 +98,9 @@ inline void add_common_options(CLI::App& app, Args& a) {
   app.add_option("--data", a.data, "folder with data_batch_1..5 and test_batch (.bin or .bin.gz)");
   app.add_option("--epochs-scale", a.epochs_scale, "multiply every stage's epochs (rounded, >= 1 per stage)")
       ->check(positive);
+  app.add_option("--lr-scale", a.lr_scale,
+                 "multiply every stage's learning rate (the one-cycle peak, for the presets that have one)")
+      ->check(positive);
   app.add_option("--limit-train", a.limit_train, "use the first N training images (0 = all)");
   app.add_option("--limit-test", a.limit_test, "use the first N test images (0 = all)");
   app.add_option("--val-split", a.val_split,
@@ -143,9 +146,13 @@ inline int parse(CLI::App& app, int argc, char** argv) {
   return -1;
 }
 
-/// Stages with every stage's epochs multiplied by --epochs-scale (rounded, at least 1).
+/// Stages with every stage's epochs multiplied by --epochs-scale (rounded, at least 1) and its
+/// learning rate by --lr-scale.
 inline std::vector<ctnn::train::Stage> scaled(std::vector<ctnn::train::Stage> s, const Args& a) {
-  for (auto& st : s) st.epochs = std::max(1, int(std::lround(st.epochs * a.epochs_scale)));
+  for (auto& st : s) {
+    st.epochs = std::max(1, int(std::lround(st.epochs * a.epochs_scale)));
+    st.lr = float(st.lr * a.lr_scale);
+  }
   return s;
 }
 
