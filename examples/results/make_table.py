@@ -153,9 +153,9 @@ def table(found):
 
 
 def peer_section():
-    """peer-*/<run>/: PyTorch on the same data files and schedule as a ctnn run (run.json's
-    "compare_with": "<machine>/<preset>"), epoch by epoch: the experiment that tells whether a gap
-    to the lab's table comes from ctnn or from the data."""
+    """peer-*/<run>/: PyTorch on the same data files and schedule as the ctnn runs that its
+    run.json names ("compare_with": "<machine>/<run>" or a list of them), epoch by epoch: the
+    experiment that tells whether a gap to the lab's table comes from ctnn or from the data."""
     out = []
     for peer in sorted(d for d in os.listdir(HERE) if d.startswith("peer-") and os.path.isdir(os.path.join(HERE, d))):
         for run in sorted(os.listdir(os.path.join(HERE, peer))):
@@ -163,17 +163,23 @@ def peer_section():
             if not os.path.exists(os.path.join(folder, "metrics.csv")):
                 continue
             rows, meta = read_run(folder)
-            other = meta.get("compare_with")
-            theirs = read_run(os.path.join(HERE, other))[0] if other else []
-            out += [f"### `{peer}/{run}` against `{other}`", "",
-                    f"{meta.get('command', '')} ({meta.get('cpu', '')}, {meta.get('precision', '')}). "
-                    f"{meta.get('note', '')}", "",
-                    f"| epoch | PyTorch test acc | ctnn test acc (`{other}`) | difference |", "|---:|---:|---:|---:|"]
+            others = meta.get("compare_with", [])
+            others = [others] if isinstance(others, str) else others
+            theirs = [read_run(os.path.join(HERE, o))[0] for o in others]
+            out += [f"### `{peer}/{run}`", "", f"`{meta.get('command', '')}` ({meta.get('cpu', '')}, "
+                    f"{meta.get('precision', '')}). {meta.get('note', '')}", "",
+                    "Test accuracy (train accuracy in brackets) after each epoch, and ctnn minus PyTorch:", "",
+                    "| epoch | PyTorch | " + " | ".join(f"ctnn `{o}` | ctnn − PyTorch" for o in others) + " |",
+                    "|---:|---:|" + "---:|---:|" * len(others)]
             for r in rows:
-                e = int(r["epoch"])
-                c = next((float(x["test_acc"]) for x in theirs if int(x["epoch"]) == e), None)
-                p_ = float(r["test_acc"])
-                out.append(f"| {e} | {p_:.2f} | {c:.2f} | {c - p_:+.2f} |" if c is not None else f"| {e} | {p_:.2f} | — | — |")
+                e, p_, pt = int(r["epoch"]), float(r["test_acc"]), float(r["train_acc"])
+                cells = []
+                for t in theirs:
+                    c = next((x for x in t if int(x["epoch"]) == e), None)
+                    cells += ([f"{float(c['test_acc']):.2f} ({float(c['train_acc']):.2f})",
+                               f"{float(c['test_acc']) - p_:+.2f} ({float(c['train_acc']) - pt:+.2f})"]
+                              if c else ["—", "—"])
+                out.append(f"| {e} | {p_:.2f} ({pt:.2f}) | " + " | ".join(cells) + " |")
             out.append("")
     return "\n".join(out)
 
