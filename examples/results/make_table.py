@@ -59,16 +59,27 @@ def hours(seconds):
     return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
 
 
+def tta_of(row):
+    """The row's flip-TTA accuracy, or None where the preset has no TTA."""
+    tta = row.get("test_acc_tta")
+    return float(tta) if tta not in (None, "", "nan") else None
+
+
+def is_seed_of(folder, name):
+    """Seed 1 of a preset lives in <preset>/, further seeds in <preset>-seed<k>/."""
+    return folder == name or folder.startswith(name + "-seed")
+
+
 def cell(rows, meta, planned):
     if not rows:
         return "—"
     acc = [float(r["test_acc"]) for r in rows]
     best = max(range(len(acc)), key=lambda i: acc[i])
     secs = sum(float(r["seconds"]) for r in rows)
-    tta = rows[-1].get("test_acc_tta")
+    tta = tta_of(rows[-1])
     epochs = int(rows[-1]["epoch"])
     planned = int(meta.get("epochs", planned))
-    extra = f"; TTA {float(tta):.2f}" if tta not in (None, "", "nan") else ""
+    extra = f"; TTA {tta:.2f}" if tta is not None else ""
     if epochs < planned:
         return (f"incomplete: {epochs} of {planned} epochs, latest {acc[-1]:.2f} (best {acc[best]:.2f} at epoch "
                 f"{best + 1}; {hours(secs)} so far){'; ' + meta['note'] if meta.get('note') else ''}")
@@ -78,8 +89,7 @@ def cell(rows, meta, planned):
 def first_epoch_at(rows, target):
     """The first epoch whose test accuracy (or flip-TTA accuracy) reaches target, or None."""
     for r in rows:
-        tta = r.get("test_acc_tta")
-        if max(float(r["test_acc"]), float(tta) if tta not in (None, "", "nan") else 0.0) >= target:
+        if max(float(r["test_acc"]), tta_of(r) or 0.0) >= target:
             return int(r["epoch"])
     return None
 
@@ -91,7 +101,7 @@ def seeds_cell(runs_, planned, target):
     if len(done) < 2:
         return None
     finals = [float(rows[-1]["test_acc"]) for _, rows in done]
-    ttas = [float(rows[-1]["test_acc_tta"]) for _, rows in done if rows[-1].get("test_acc_tta") not in (None, "", "nan")]
+    ttas = [tta_of(rows[-1]) for _, rows in done if tta_of(rows[-1]) is not None]
     mean = sum(finals) / len(finals)
     sd = (sum((x - mean) ** 2 for x in finals) / (len(finals) - 1)) ** 0.5
     text = f"**{mean:.2f} ± {sd:.2f}** over {len(done)} seeds ({', '.join(f'{x:.2f}' for x in finals)})"
@@ -121,12 +131,8 @@ def runs():
 
 
 def seed_runs(found, machine, name):
-    """Seed 1 in <preset>/, further seeds in <preset>-seed<k>/."""
-    out = []
-    for (m, folder), (rows, meta) in sorted(found.items()):
-        if m == machine and (folder == name or folder.startswith(name + "-seed")):
-            out.append((folder, rows, meta))
-    return out
+    """Every seed's run of preset `name` on `machine`: (folder, rows, meta)."""
+    return [(f, rows, meta) for (m, f), (rows, meta) in sorted(found.items()) if m == machine and is_seed_of(f, name)]
 
 
 def table(found):
@@ -142,13 +148,12 @@ def table(found):
             cells.append(many or cell(*found.get((m, name), ([], {})), planned))
         lab_s = f"{lab:.2f}" if lab is not None else "—"
         lines.append(f"| `{name}` | {change} | {lab_s} | " + " | ".join(cells) + " |")
-    others = sorted((m, f) for m, f in found if m in MACHINES and f not in names
-                    and not any(f.startswith(n + "-seed") for n in names))
+    others = sorted((m, f) for m, f in found if m in MACHINES and not any(is_seed_of(f, n) for n in names))
     if others:
         lines += ["", "Other nets and runs:", "", "| run | machine | test accuracy |", "|---|---|---|"]
         for m, f in others:
             rows, meta = found[(m, f)]
-            lines.append(f"| `{f}` | {MACHINES[m]} | {cell(rows, meta, int(meta.get('epochs', 0)))} |")
+            lines.append(f"| `{f}` | {MACHINES[m]} | {cell(rows, meta, 0)} |")  # planned: run.json "epochs"
     return "\n".join(lines), machines
 
 
