@@ -31,6 +31,8 @@ namespace fs = std::filesystem;
 struct Args {
   std::string data, preset, out, device = "cpu", precision = "auto", conv = "auto";
   double epochs_scale = 1.0, lr_scale = 1.0;
+  double label_smoothing = -1, weight_decay = -1;  // < 0: the preset's
+  int crop_padding = -1;                           // < 0: the preset's; 0: no crop
   std::size_t limit_train = 0, limit_test = 0, val_split = 0;
   std::uint64_t seed = 1;
   std::string threads;  // "auto", a count, or empty: a fixed OMP_NUM_THREADS when set, else "auto"
@@ -101,6 +103,15 @@ inline void add_common_options(CLI::App& app, Args& a) {
   app.add_option("--lr-scale", a.lr_scale,
                  "multiply every stage's learning rate (the one-cycle peak, for the presets that have one)")
       ->check(positive);
+  // Recipe overrides, for tuning a preset on --val-split without editing it.
+  app.add_option("--label-smoothing", a.label_smoothing, "override the preset's label smoothing (0 = none)")
+      ->check(CLI::Range(0.0, 0.999));
+  app.add_option("--weight-decay", a.weight_decay,
+                 "override the preset's weight decay (applied to what the preset decays: all or weights only)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--crop-padding", a.crop_padding,
+                 "override the preset's random-crop padding in pixels (0 = no crop; the padding mode is the preset's)")
+      ->check(CLI::Range(0, 16));
   app.add_option("--limit-train", a.limit_train, "use the first N training images (0 = all)");
   app.add_option("--limit-test", a.limit_test, "use the first N test images (0 = all)");
   app.add_option("--val-split", a.val_split,
@@ -195,19 +206,34 @@ int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o,
     model.context().conv_algorithm = a.conv == "direct" ? A::direct : a.conv == "winograd" ? A::winograd : A::automatic;
   }
 #endif
+  std::string overrides;  // the command line's changes to the preset: printed, and checked on --resume
+  const auto override = [&](const char* what, auto value) { overrides += fmt::format(" {} {}", what, value); };
+  if (a.lr_scale != 1.0) override("--lr-scale", a.lr_scale);
+  if (a.label_smoothing >= 0) {
+    o.label_smoothing = float(a.label_smoothing);
+    override("--label-smoothing", a.label_smoothing);
+  }
+  if (a.weight_decay >= 0) {
+    o.weight_decay = float(a.weight_decay);
+    override("--weight-decay", a.weight_decay);
+  }
+  if (a.crop_padding >= 0) {
+    o.augment.crop_padding = a.crop_padding;
+    override("--crop-padding", a.crop_padding);
+  }
   o.seed = a.seed;
   o.adaptive_threads = adaptive_threads(a);
   o.out = a.out;
   o.resume = a.resume;
-  o.metadata.insert(
-      {{"preset", a.preset},
-       {"precision", precision},
-       {"eval_split", a.val_split ? "last " + std::to_string(a.val_split) + " training images" : "test"}});
+  o.metadata.insert({{"preset", a.preset},
+                     {"precision", precision},
+                     {"eval_split", a.val_split ? "last " + std::to_string(a.val_split) + " training images" : "test"},
+                     {"overrides", overrides.empty() ? "none" : overrides.substr(1)}});
   o.divergence_advice = "lower the learning rate and resume with --resume";
   o.quiet = !root;
   if (root)
-    fmt::print("ctnn {}: preset {} on {} ({} backend, {} threads{}, {} ({})), {} train / {} {} images from {}\n",
-               program, a.preset, a.device, ctnn::backend_name_v<Backend>, ctnn::num_threads(),
+    fmt::print("ctnn {}: preset {}{} on {} ({} backend, {} threads{}, {} ({})), {} train / {} {} images from {}\n",
+               program, a.preset, overrides, a.device, ctnn::backend_name_v<Backend>, ctnn::num_threads(),
                group.size() > 1     ? fmt::format(" x {} ranks", group.size())
                : o.adaptive_threads ? std::string(" at most, auto")
                                     : std::string(),

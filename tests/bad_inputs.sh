@@ -90,6 +90,8 @@ if "$BIN" --data "$W/good" --preset pure --epochs-scale 0.02 --out "$W/pure" >"$
   mkdir -p "$W/junk" && head -c 4096 /dev/urandom >"$W/junk/checkpoint.safetensors"
   case_ "checkpoint is random bytes" "checkpoint.safetensors" \
     --data "$W/good" --preset pure --epochs-scale 0.02 --resume --out "$W/junk"
+  case_ "resume with another recipe override (checkpoint without, --resume --label-smoothing 0.1)" "overrides" \
+    --data "$W/good" --preset pure --epochs-scale 0.02 --resume --label-smoothing 0.1 --out "$W/pure"
 else
   echo "FAIL  could not write the --preset pure checkpoint the checkpoint cases need:"; tail -n 5 "$W/pure.log"
   FAILS=$((FAILS + 1))
@@ -99,6 +101,8 @@ fi
 case_ "--preset unknown" "--preset" --data "$W/good" --preset unknown
 case_ "--epochs-scale 0" "--epochs-scale" --data "$W/good" --epochs-scale 0
 case_ "--epochs-scale -1" "--epochs-scale" --data "$W/good" --epochs-scale -1
+case_ "--label-smoothing 1.5" "--label-smoothing" --data "$W/good" --label-smoothing 1.5
+case_ "--crop-padding -1" "--crop-padding" --data "$W/good" --crop-padding -1
 case_ "--threads 0" "--threads" --data "$W/good" --epochs-scale 0.02 --threads 0
 case_ "--out not writable (under a regular file)" "not writable" --data "$W/good" --epochs-scale 0.02 --out /etc/hostname/sub
 
