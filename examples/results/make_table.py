@@ -171,8 +171,11 @@ def peer_section():
             others = meta.get("compare_with", [])
             others = [others] if isinstance(others, str) else others
             theirs = [read_run(os.path.join(HERE, o))[0] for o in others]
+            planned = int(meta.get("epochs", 0))
+            status = (f" **Incomplete: {len(rows)} of {planned} epochs so far.**"
+                      if planned and len(rows) < planned else "")
             out += [f"### `{peer}/{run}`", "", f"`{meta.get('command', '')}` ({meta.get('cpu', '')}, "
-                    f"{meta.get('precision', '')}). {meta.get('note', '')}", "",
+                    f"{meta.get('precision', '')}). {meta.get('note', '')}{status}", "",
                     "Test accuracy (train accuracy in brackets) after each epoch, and ctnn minus PyTorch:", "",
                     "| epoch | PyTorch | " + " | ".join(f"ctnn `{o}` | ctnn − PyTorch" for o in others) + " |",
                     "|---:|---:|" + "---:|---:|" * len(others)]
