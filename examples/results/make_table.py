@@ -20,6 +20,7 @@ table sits between the markers <!-- results-table:begin --> and <!-- results-tab
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -80,9 +81,11 @@ def cell(rows, meta, planned):
     epochs = int(rows[-1]["epoch"])
     planned = int(meta.get("epochs", planned))
     extra = f"; TTA {tta:.2f}" if tta is not None else ""
-    if epochs < planned:
+    if epochs < planned:  # time to finish: the epochs left at the median epoch time so far
+        left = (planned - epochs) * statistics.median(float(r["seconds"]) for r in rows)
         return (f"incomplete: {epochs} of {planned} epochs, latest {acc[-1]:.2f} (best {acc[best]:.2f} at epoch "
-                f"{best + 1}; {hours(secs)} so far){'; ' + meta['note'] if meta.get('note') else ''}")
+                f"{best + 1}; {hours(secs)} so far, ≈ {hours(left)} to finish)"
+                f"{'; ' + meta['note'] if meta.get('note') else ''}")
     return f"**{acc[-1]:.2f}** (best {acc[best]:.2f} at epoch {best + 1}{extra}; {hours(secs)})"
 
 
