@@ -125,6 +125,8 @@ def runs():
         mdir = os.path.join(HERE, machine)
         if not os.path.isdir(mdir):
             continue
+        if machine == "tuning":  # validation-split runs: their own section, not the test-accuracy figure
+            continue
         for preset in sorted(os.listdir(mdir)):
             if preset.endswith("-check"):  # a short learning check, not a run (the README cites it)
                 continue
@@ -224,6 +226,37 @@ def figure(found):
         return False
 
 
+def tuning_section():
+    """tuning/<preset>/<variant>/: runs with --val-split (the last 5,000 training images as the
+    evaluation split, never the test set), one row per variant: the overrides of its run.json and
+    its validation accuracy."""
+    top = os.path.join(HERE, "tuning")
+    if not os.path.isdir(top):
+        return ""
+    out = []
+    for preset in sorted(os.listdir(top)):
+        out += [f"### `{preset}`", "", "| variant | overrides | epochs | validation accuracy, last epoch | TTA | "
+                "best (epoch) |", "|---|---|---:|---:|---:|---:|"]
+        for variant in sorted(os.listdir(os.path.join(top, preset))):
+            folder = os.path.join(top, preset, variant)
+            if not os.path.exists(os.path.join(folder, "metrics.csv")):
+                continue
+            rows, meta = read_run(folder)
+            if not rows:
+                continue
+            acc = [float(r["test_acc"]) for r in rows]
+            best = max(range(len(acc)), key=lambda i: acc[i])
+            tta = tta_of(rows[-1])
+            planned = int(meta.get("epochs", 0))
+            epochs = f"{len(rows)}" + (f" of {planned} (incomplete)" if planned and len(rows) < planned else "")
+            out.append(f"| `{variant}` | {meta.get('overrides', '')} | {epochs} | {acc[-1]:.2f} | "
+                       f"{'' if tta is None else f'{tta:.2f}'} | {acc[best]:.2f} ({best + 1}) |")
+        notes = [read_run(os.path.join(top, preset, v))[1].get("command", "")
+                 for v in sorted(os.listdir(os.path.join(top, preset)))]
+        out += ["", "Commands: " + "; ".join(f"`{c}`" for c in notes if c), ""]
+    return "\n".join(out)
+
+
 def describe(found, machines):
     out = []
     for m in machines:
@@ -253,6 +286,9 @@ def main():
         peers = peer_section()
         if peers:
             f.write("\n## Same data, same schedule: PyTorch against ctnn\n\n" + peers)
+        tuning = tuning_section()
+        if tuning:
+            f.write("\n## Tuning on the validation split (never the test set)\n\n" + tuning)
         if drew:
             f.write("\n![test accuracy per epoch of every run](test_accuracy.png)\n")
     readme = os.path.join(ROOT, "README.md")
