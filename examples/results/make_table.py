@@ -237,6 +237,7 @@ def tuning_section():
     for preset in sorted(os.listdir(top)):
         out += [f"### `{preset}`", "", "| variant | overrides | epochs | validation accuracy, last epoch | TTA | "
                 "best (epoch) |", "|---|---|---:|---:|---:|---:|"]
+        commands = []
         for variant in sorted(os.listdir(os.path.join(top, preset))):
             folder = os.path.join(top, preset, variant)
             if not os.path.exists(os.path.join(folder, "metrics.csv")):
@@ -244,6 +245,7 @@ def tuning_section():
             rows, meta = read_run(folder)
             if not rows:
                 continue
+            commands.append(meta.get("command", ""))
             acc = [float(r["test_acc"]) for r in rows]
             best = max(range(len(acc)), key=lambda i: acc[i])
             tta = tta_of(rows[-1])
@@ -251,9 +253,7 @@ def tuning_section():
             epochs = f"{len(rows)}" + (f" of {planned} (incomplete)" if planned and len(rows) < planned else "")
             out.append(f"| `{variant}` | {meta.get('overrides', '')} | {epochs} | {acc[-1]:.2f} | "
                        f"{'' if tta is None else f'{tta:.2f}'} | {acc[best]:.2f} ({best + 1}) |")
-        notes = [read_run(os.path.join(top, preset, v))[1].get("command", "")
-                 for v in sorted(os.listdir(os.path.join(top, preset)))]
-        out += ["", "Commands: " + "; ".join(f"`{c}`" for c in notes if c), ""]
+        out += ["", "Commands: " + "; ".join(f"`{c}`" for c in commands if c), ""]
     return "\n".join(out)
 
 
