@@ -119,19 +119,22 @@ def seeds_cell(runs_, planned, target):
     return text + (f"; running: {', '.join(running)}" if running else "")
 
 
+def run_folders(top):
+    """(name, folder) of each subfolder of `top` that holds a metrics.csv, sorted by name."""
+    if not os.path.isdir(top):
+        return []
+    return [(name, os.path.join(top, name)) for name in sorted(os.listdir(top))
+            if os.path.exists(os.path.join(top, name, "metrics.csv"))]
+
+
 def runs():
     found = {}
     for machine in sorted(os.listdir(HERE)):
-        mdir = os.path.join(HERE, machine)
-        if not os.path.isdir(mdir):
-            continue
         if machine == "tuning":  # validation-split runs: their own section, not the test-accuracy figure
             continue
-        for preset in sorted(os.listdir(mdir)):
-            if preset.endswith("-check"):  # a short learning check, not a run (the README cites it)
-                continue
-            if os.path.exists(os.path.join(mdir, preset, "metrics.csv")):
-                found[(machine, preset)] = read_run(os.path.join(mdir, preset))
+        for preset, folder in run_folders(os.path.join(HERE, machine)):
+            if not preset.endswith("-check"):  # a short learning check, not a run (the README cites it)
+                found[(machine, preset)] = read_run(folder)
     return found
 
 
@@ -168,10 +171,7 @@ def peer_section():
     experiment that tells whether a gap to the lab's table comes from ctnn or from the data."""
     out = []
     for peer in sorted(d for d in os.listdir(HERE) if d.startswith("peer-") and os.path.isdir(os.path.join(HERE, d))):
-        for run in sorted(os.listdir(os.path.join(HERE, peer))):
-            folder = os.path.join(HERE, peer, run)
-            if not os.path.exists(os.path.join(folder, "metrics.csv")):
-                continue
+        for run, folder in run_folders(os.path.join(HERE, peer)):
             rows, meta = read_run(folder)
             others = meta.get("compare_with", [])
             others = [others] if isinstance(others, str) else others
@@ -238,10 +238,7 @@ def tuning_section():
         out += [f"### `{preset}`", "", "| variant | overrides | epochs | validation accuracy, last epoch | TTA | "
                 "best (epoch) |", "|---|---|---:|---:|---:|---:|"]
         commands = []
-        for variant in sorted(os.listdir(os.path.join(top, preset))):
-            folder = os.path.join(top, preset, variant)
-            if not os.path.exists(os.path.join(folder, "metrics.csv")):
-                continue
+        for variant, folder in run_folders(os.path.join(top, preset)):
             rows, meta = read_run(folder)
             if not rows:
                 continue
