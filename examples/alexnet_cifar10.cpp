@@ -26,8 +26,8 @@
 // GPU, where only a short smoke run (--epochs-scale 0.1 --limit-train 2000) was possible. Tune
 // them with --val-split 5000 (the last 5,000 training images become the evaluation split; the
 // test set is not evaluated), never on the test set; --lr-scale, --label-smoothing,
-// --weight-decay and --crop-padding change a preset without editing it (the first line of the log
-// lists them, and --resume refuses a checkpoint written with others).
+// --weight-decay, --crop-padding and --batch-size change a preset without editing it (the first
+// line of the log lists them, and --resume refuses a checkpoint written with others).
 // --threads auto (the default unless OMP_NUM_THREADS is set) starts with all cores and lets
 // train::AdaptiveThreads use fewer while another program keeps a core busy (thread_tuner.hpp); a
 // fixed count (--threads N) makes a run repeat bit for bit.

@@ -33,6 +33,7 @@ struct Args {
   double epochs_scale = 1.0, lr_scale = 1.0;
   double label_smoothing = -1, weight_decay = -1;  // < 0: the preset's
   int crop_padding = -1;                           // < 0: the preset's; 0: no crop
+  int batch_size = 0;                              // 0: the preset's
   std::size_t limit_train = 0, limit_test = 0, val_split = 0;
   std::uint64_t seed = 1;
   std::string threads;  // "auto", a count, or empty: a fixed OMP_NUM_THREADS when set, else "auto"
@@ -112,6 +113,9 @@ inline void add_common_options(CLI::App& app, Args& a) {
   app.add_option("--crop-padding", a.crop_padding,
                  "override the preset's random-crop padding in pixels (0 = no crop; the padding mode is the preset's)")
       ->check(CLI::Range(0, 16));
+  app.add_option("--batch-size", a.batch_size,
+                 "override the batch size of a single-stage preset (pure, bn, dropout, augment, fast, max)")
+      ->check(CLI::Range(1, 65536));
   app.add_option("--limit-train", a.limit_train, "use the first N training images (0 = all)");
   app.add_option("--limit-test", a.limit_test, "use the first N test images (0 = all)");
   app.add_option("--val-split", a.val_split,
@@ -220,6 +224,14 @@ int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o,
   if (a.crop_padding >= 0) {
     o.augment.crop_padding = a.crop_padding;
     override("--crop-padding", a.crop_padding);
+  }
+  if (a.batch_size > 0) {
+    // A staged preset's point is its batch schedule; one size for all stages would erase it.
+    if (o.stages.size() != 1)
+      throw UsageError("--batch-size: preset " + a.preset + " stages its batch sizes; the override is for " +
+                       "single-stage presets");
+    o.stages[0].batch_size = a.batch_size;
+    override("--batch-size", a.batch_size);
   }
   o.seed = a.seed;
   o.adaptive_threads = adaptive_threads(a);

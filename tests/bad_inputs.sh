@@ -103,6 +103,9 @@ case_ "--epochs-scale 0" "--epochs-scale" --data "$W/good" --epochs-scale 0
 case_ "--epochs-scale -1" "--epochs-scale" --data "$W/good" --epochs-scale -1
 case_ "--label-smoothing 1.5" "--label-smoothing" --data "$W/good" --label-smoothing 1.5
 case_ "--crop-padding -1" "--crop-padding" --data "$W/good" --crop-padding -1
+case_ "--batch-size 0" "--batch-size" --data "$W/good" --batch-size 0
+case_ "--batch-size on a staged preset (--preset best --batch-size 64)" "--batch-size" \
+  --data "$W/good" --preset best --epochs-scale 0.02 --batch-size 64
 case_ "--threads 0" "--threads" --data "$W/good" --epochs-scale 0.02 --threads 0
 case_ "--out not writable (under a regular file)" "not writable" --data "$W/good" --epochs-scale 0.02 --out /etc/hostname/sub
 
