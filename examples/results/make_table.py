@@ -236,7 +236,7 @@ def tuning_section():
     out = []
     for preset in sorted(os.listdir(top)):
         out += [f"### `{preset}`", "", "| variant | overrides | epochs | validation accuracy, last epoch | TTA | "
-                "best (epoch) |", "|---|---|---:|---:|---:|---:|"]
+                "best (epoch) | train accuracy, last epoch |", "|---|---|---:|---:|---:|---:|---:|"]
         commands = []
         for variant, folder in run_folders(os.path.join(top, preset)):
             rows, meta = read_run(folder)
@@ -249,7 +249,8 @@ def tuning_section():
             planned = int(meta.get("epochs", 0))
             epochs = f"{len(rows)}" + (f" of {planned} (incomplete)" if planned and len(rows) < planned else "")
             out.append(f"| `{variant}` | {meta.get('overrides', '')} | {epochs} | {acc[-1]:.2f} | "
-                       f"{'' if tta is None else f'{tta:.2f}'} | {acc[best]:.2f} ({best + 1}) |")
+                       f"{'' if tta is None else f'{tta:.2f}'} | {acc[best]:.2f} ({best + 1}) | "
+                       f"{float(rows[-1]['train_acc']):.2f} |")
         out += ["", "Commands: " + "; ".join(f"`{c}`" for c in commands if c), ""]
     return "\n".join(out)
 
