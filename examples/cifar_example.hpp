@@ -178,6 +178,31 @@ int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o,
   using namespace ctnn;
   const bool root = group.rank() == 0;
   const auto t0 = std::chrono::steady_clock::now();
+  // The command line's changes to the preset: printed, and checked on --resume. Applied before the
+  // data loads so that a refused override costs no load time.
+  std::string overrides;
+  const auto override = [&](const char* what, auto value) { overrides += fmt::format(" {} {}", what, value); };
+  if (a.lr_scale != 1.0) override("--lr-scale", a.lr_scale);
+  if (a.label_smoothing >= 0) {
+    o.label_smoothing = float(a.label_smoothing);
+    override("--label-smoothing", a.label_smoothing);
+  }
+  if (a.weight_decay >= 0) {
+    o.weight_decay = float(a.weight_decay);
+    override("--weight-decay", a.weight_decay);
+  }
+  if (a.crop_padding >= 0) {
+    o.augment.crop_padding = a.crop_padding;
+    override("--crop-padding", a.crop_padding);
+  }
+  if (a.batch_size > 0) {
+    // A staged preset's point is its batch schedule; one size for all stages would erase it.
+    if (o.stages.size() != 1)
+      throw UsageError("--batch-size: preset " + a.preset + " stages its batch sizes; the override is for " +
+                       "single-stage presets");
+    o.stages[0].batch_size = a.batch_size;
+    override("--batch-size", a.batch_size);
+  }
   auto data = data::Cifar10::load(a.data, a.limit_train, a.limit_test);
   if (a.val_split > 0) {  // the last N training images become the evaluation split
     if (a.val_split >= data.train.size())
@@ -210,29 +235,6 @@ int train_net(const Args& a, const char* program, ctnn::train::TrainerOptions o,
     model.context().conv_algorithm = a.conv == "direct" ? A::direct : a.conv == "winograd" ? A::winograd : A::automatic;
   }
 #endif
-  std::string overrides;  // the command line's changes to the preset: printed, and checked on --resume
-  const auto override = [&](const char* what, auto value) { overrides += fmt::format(" {} {}", what, value); };
-  if (a.lr_scale != 1.0) override("--lr-scale", a.lr_scale);
-  if (a.label_smoothing >= 0) {
-    o.label_smoothing = float(a.label_smoothing);
-    override("--label-smoothing", a.label_smoothing);
-  }
-  if (a.weight_decay >= 0) {
-    o.weight_decay = float(a.weight_decay);
-    override("--weight-decay", a.weight_decay);
-  }
-  if (a.crop_padding >= 0) {
-    o.augment.crop_padding = a.crop_padding;
-    override("--crop-padding", a.crop_padding);
-  }
-  if (a.batch_size > 0) {
-    // A staged preset's point is its batch schedule; one size for all stages would erase it.
-    if (o.stages.size() != 1)
-      throw UsageError("--batch-size: preset " + a.preset + " stages its batch sizes; the override is for " +
-                       "single-stage presets");
-    o.stages[0].batch_size = a.batch_size;
-    override("--batch-size", a.batch_size);
-  }
   o.seed = a.seed;
   o.adaptive_threads = adaptive_threads(a);
   o.out = a.out;
