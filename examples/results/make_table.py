@@ -187,7 +187,7 @@ def peer_section():
             last = int(rows[-1]["epoch"]) if rows else 0
             for r in rows:
                 e, p_, pt = int(r["epoch"]), float(r["test_acc"]), float(r["train_acc"])
-                if last > 12 and not (e == 1 or e % 5 == 0 or e == last):
+                if last > 20 and not (e == 1 or e % 5 == 0 or e == last):
                     continue  # a long run: every 5th epoch, the first and the last
                 cells = []
                 for t in theirs:
@@ -196,7 +196,14 @@ def peer_section():
                                f"{float(c['test_acc']) - p_:+.2f} ({float(c['train_acc']) - pt:+.2f})"]
                               if c else ["—", "—"])
                 out.append(f"| {e} | {p_:.2f} ({pt:.2f}) | " + " | ".join(cells) + " |")
-            if last > 12:  # the mean over the last 10 epochs: one epoch alone is noisy
+            if rows and tta_of(rows[-1]) is not None:  # flip TTA of the last epoch, where the run has it
+                cells = []
+                for t in theirs:
+                    c = next((x for x in t if int(x["epoch"]) == last), None)
+                    cells += ([f"{tta_of(c):.2f}", f"{tta_of(c) - tta_of(rows[-1]):+.2f}"]
+                              if c and tta_of(c) is not None else ["—", "—"])
+                out.append(f"| {last}, flip TTA | {tta_of(rows[-1]):.2f} | " + " | ".join(cells) + " |")
+            if last > 20:  # the mean over the last 10 epochs: one epoch alone is noisy
                 tail = [float(r["test_acc"]) for r in rows[-10:]]
                 cells = []
                 for t in theirs:
