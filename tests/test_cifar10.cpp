@@ -355,10 +355,12 @@ TEST_CASE("cifar10: BatchLoader misuse and early destruction") {
 }
 
 TEST_CASE("cifar10: real data, if present") {
-  const char* env = std::getenv("CTNN_CIFAR10_DIR");
-  const fs::path dir = env && *env ? fs::path(env) : fs::path("/work/shared/data/cifar10");
+  // CTNN_DATA, as the shell checks read it (CTNN_CIFAR10_DIR: its older name), else beside the repo
+  const char* env = std::getenv("CTNN_DATA");
+  if (!env || !*env) env = std::getenv("CTNN_CIFAR10_DIR");
+  const fs::path dir = env && *env ? fs::path(env) : fs::path(CTNN_SOURCE_DIR) / ".." / "shared/data/cifar10";
   if (!fs::is_directory(dir)) {
-    MESSAGE("CIFAR-10 not found at " << dir << " (set CTNN_CIFAR10_DIR); skipping");
+    MESSAGE("CIFAR-10 not found at " << dir << " (set CTNN_DATA); skipping");
     return;
   }
   const Cifar10 d = Cifar10::load(dir, 10, 0);

@@ -35,7 +35,7 @@ PRESETS = [
     ("multibatch", "+ batches 32 → 128 → 256", 88.63, 50),
     ("best", "+ lr 0.05 → 0.005 → 0.0005", 89.49, 50),
     ("fast", "one-cycle, Nesterov, wd, smoothing, crop (issue 11)", None, 15),
-    ("max", "fast's recipe at 50 epochs + EMA (issue 11)", None, 50),
+    ("max", "one-cycle (cos), batch 256, smoothing 0.15, crop 4, EMA (issue 11)", None, 50),
 ]
 MACHINES = {  # folder -> column title
     "gpu-h200": "GPU: NVIDIA H200, fp32 (TF32)",
@@ -114,7 +114,7 @@ def seeds_cell(runs_, planned, target):
     firsts = [first_epoch_at(rows, target) for _, rows in done]
     text += "; first epoch ≥ " + f"{target:.2f}: " + ", ".join(str(e) if e else "never" for e in firsts)
     secs = [sum(float(r["seconds"]) for r in rows) for _, rows in done]
-    text += f"; {hours(sum(secs) / len(secs))} each"
+    text += f"; {', '.join(hours(s) for s in secs)}"
     running = [name for name, rows, meta in runs_ if rows and int(rows[-1]["epoch"]) < planned]
     return text + (f"; running: {', '.join(running)}" if running else "")
 

@@ -71,8 +71,8 @@ def read_cifar(data_dir, names, limit):
 
 
 def main():
-    default_data = next((d for d in ("/work/shared/data/cifar10", "../shared/data/cifar10")
-                         if os.path.isdir(d)), "/work/shared/data/cifar10")
+    default_data = next((d for d in (os.environ.get("CTNN_DATA", ""), "/work/shared/data/cifar10",
+                                     "../shared/data/cifar10") if d and os.path.isdir(d)), "/work/shared/data/cifar10")
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("checkpoint")
     p.add_argument("--data", default=default_data)
