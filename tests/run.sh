@@ -6,7 +6,7 @@
 # (sanitizers, fuzzing, kill-and-resume, bad inputs). .ci/run also runs tests/fresh_machine.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash .ci/install-deps
+bash .ci/install-deps --tests
 jobs=$(nproc)
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$jobs}
 
