@@ -53,6 +53,27 @@ TEST_CASE("ThreadTuner: a core taken mid-run moves to 1 thread; freed, it moves 
   CHECK(t.threads() == 2);
 }
 
+TEST_CASE("ThreadTuner: after a long busy phase, 2 threads come back within max_probe_seconds") {
+  // The multibatch run of session 8: 30 epochs beside another program pushed the interval between
+  // tries to max_probe_every (1600 steps, 25 min at batch 256 on one thread); the seconds cap
+  // bounds the wait once the core is free, and tries while busy stay rare.
+  ctnn::ThreadTuner t(2);
+  Machine m{true};
+  const int two_while_busy = run(t, m, 6000, 256, 2);  // ≈ 3 h at 137 img/s
+  CHECK(t.threads() == 1);
+  CHECK(two_while_busy < 0.03 * 6000);  // 4 steps a try: ~1 % of the time at 98 instead of 137 img/s
+  m.busy = false;
+  double waited = 0;
+  for (int i = 0; i < 2000 && t.threads() == 1; ++i) {
+    waited += m.seconds(1, 256);
+    t.record(m.seconds(1, 256), 256);
+  }
+  CHECK(t.threads() == 2);
+  CHECK(waited <= ctnn::ThreadTunerOptions{}.max_probe_seconds + 10 * m.seconds(1, 256));
+  run(t, m, 300, 256, 1);
+  CHECK(t.threads() == 2);  // the probe won: it stays
+}
+
 TEST_CASE("ThreadTuner: busy from the first step on, it still finds 1 thread") {
   ctnn::ThreadTuner t(2);
   Machine m{true};

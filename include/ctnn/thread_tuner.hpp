@@ -29,6 +29,10 @@ struct ThreadTunerOptions {
   double gain = 1.05;          ///< a probed count must be this much faster to be kept
   int probe_up_every = 100;    ///< steps between tries of one more thread while below the maximum
   int max_probe_every = 1600;  ///< the interval doubles after each failed try, up to this
+  /// ... but a try comes at least this often in seconds of reported steps: at batch 256 on one
+  /// thread 1600 steps were 25 minutes (8 epochs) of running on one core after the other program
+  /// had ended. A failed try costs about 4 steps at the slower count, ~1 % of 300 s.
+  double max_probe_seconds = 300;
 };
 
 class ThreadTuner {
@@ -51,6 +55,7 @@ class ThreadTuner {
       if (probe_) return finish_probe(false);
     }
     ++since_probe_;
+    seconds_since_probe_ += seconds;
     if (probe_) {
       if (probe_->warm) {  // the first step after a change rebuilds the primitives: not timed
         probe_->warm = false;
@@ -70,11 +75,12 @@ class ThreadTuner {
     // Fewer threads: once at the start (the machine may be shared from the first step on, when no
     // slowdown can show), then whenever the steps have become slower than the best seen.
     const bool slower = now > best * o_.slowdown || !tried_fewer_;
-    if (threads_ > 1 && slower && since_probe_ >= down_every_) {
+    const bool overdue = seconds_since_probe_ >= o_.max_probe_seconds;
+    if (threads_ > 1 && slower && (since_probe_ >= down_every_ || overdue)) {
       tried_fewer_ = true;
       return start_probe(threads_ - 1, now);
     }
-    if (threads_ < max_ && since_probe_ >= up_every_) return start_probe(threads_ + 1, now);
+    if (threads_ < max_ && (since_probe_ >= up_every_ || overdue)) return start_probe(threads_ + 1, now);
     return std::nullopt;
   }
 
@@ -98,6 +104,7 @@ class ThreadTuner {
     probe_.reset();
     recent_.clear();
     since_probe_ = 0;
+    seconds_since_probe_ = 0;
     int& every = threads_ > from ? up_every_ : down_every_;
     if (won) {
       every = threads_ > from ? o_.probe_up_every : o_.window;
@@ -122,6 +129,7 @@ class ThreadTuner {
   ThreadTunerOptions o_;
   int up_every_, down_every_;
   int since_probe_ = 0, batch_ = 0;
+  double seconds_since_probe_ = 0;  ///< of the steps reported since the last probe ended
   bool tried_fewer_ = false;
   std::vector<double> recent_;
   std::optional<Probe> probe_;
