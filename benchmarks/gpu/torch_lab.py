@@ -10,8 +10,8 @@ Same net (tests/reference/make_reference.py's AlexNet), same schedule as example
 (`best`: 20/20/10 epochs at batch 32/128/256, lr 0.05/0.005/0.0005; other presets: 50 epochs at
 batch 128, lr 0.001; SGD momentum 0.9, no weight decay), same input (per-channel mean/std of the
 training split, random horizontal flip from `augment` on), BatchNorm2d momentum as given (default:
-the lab's printout, 0.9; `fast`: PyTorch's default, 0.1, as ctnn's AlexNetCifar). Writes OUT/metrics.csv with ctnn's columns and prints its last line as
-`final test_acc=... test_loss=... epochs=... seconds=...`.
+the lab's printout, 0.9; `fast`: PyTorch's default, 0.1, as ctnn's AlexNetCifar). Writes
+OUT/metrics.csv with ctnn's columns and prints its last line as `final test_acc=... test_loss=... epochs=... seconds=...`.
 
 --precision bf16 runs forward and backward under torch.autocast(bfloat16) with channels_last
 tensors (fp32 master weights, BatchNorm and loss in fp32): on a CPU with AVX512-BF16 that is 2-2.5x
@@ -113,10 +113,11 @@ def main():
     if fast:  # weight decay on Conv2d/Linear weights only: not on biases or BatchNorm parameters
         decay = [m.weight for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
         rest = [p for p in model.parameters() if all(p is not q for q in decay)]
+        plan = stages(a.preset, a.epochs_scale)  # one stage; its lr is the one-cycle peak
         opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4}, {"params": rest, "weight_decay": 0.0}],
-                              lr=0.2, momentum=0.9, nesterov=True)
-        steps = sum(n * -(-len(xtr_d) // bs) for n, bs, _ in stages(a.preset, a.epochs_scale))
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.2, total_steps=steps, pct_start=0.2,
+                              lr=plan[0][2], momentum=0.9, nesterov=True)
+        steps = sum(n * -(-len(xtr_d) // bs) for n, bs, _ in plan)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=plan[0][2], total_steps=steps, pct_start=0.2,
                                                     anneal_strategy="linear", cycle_momentum=False,
                                                     div_factor=25, final_div_factor=1e3)
         train_loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
